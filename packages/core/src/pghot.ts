@@ -1,0 +1,481 @@
+import {
+  EINVAL,
+  MAX_NUMNODES,
+  MAX_SOURCES,
+  NUMA_NO_NODE,
+  PGHOT_SRC,
+  SECTION_MASK,
+  SECTION_SHIFT,
+  type BuiltinSourceName,
+} from './constants.js';
+import { ConfigError } from './errors.js';
+import { createHooks, Stage, type EngineHooks } from './hooks.js';
+import { Kmigrated, type KmigratedPassResult } from './kmigrated.js';
+import type { MemoryModel } from './memory.js';
+import { checkPlugins, type PghotPlugin } from './plugin.js';
+import { PromotionRateLimiter } from './ratelimit.js';
+import { DEFAULT_READY, defaultBucket, defaultFreq, DEFAULT_BUCKET_SHIFT, updateDefaultRecord } from './record-default.js';
+import { precisionFreq, precisionNid, precisionTimeOf, updatePrecisionRecord } from './record-precision.js';
+import { DefaultStore, PrecisionStore } from './store.js';
+import { Topology, type TopologySpec } from './topology.js';
+import { Tunables, type PghotMode, type TunablesInput } from './tunables.js';
+import { Vmstat } from './vmstat.js';
+
+export interface CreatePghotOptions {
+  topology: TopologySpec | Topology;
+  /** 'default': 1 byte per lower-tier PFN, no nid; 'precision': 4 bytes, with nid. */
+  mode?: PghotMode;
+  tunables?: TunablesInput;
+  memory?: MemoryModel;
+  plugins?: readonly PghotPlugin[];
+  /** v5/v6 default-mode behaviour: an update never clears MIGRATE_READY (only kmigrated consumes it). */
+  stickyReady?: boolean;
+}
+
+/** A record decoded by `peek`. `time` is the stored time in jiffies modulo the layout's wrap. */
+export interface RecordView {
+  freq: number;
+  time: number;
+  /** Stored nid (precision mode); NUMA_NO_NODE in default mode, which stores none. */
+  nid: number;
+  ready: boolean;
+}
+
+export interface SourceInfo {
+  name: string;
+  id: number;
+  bit: number;
+  enabled: boolean;
+}
+
+const HOT_BUFFER = 4096;
+const NO_PAGE = -1;
+
+/**
+ * One pghot instance: the hotness store of every lower-tier page, pghot_record_access, one
+ * kmigrated per lower-tier node, the vmstat counters, the tunables and the hooks plugins tap.
+ */
+export class Pghot {
+  readonly mode: PghotMode;
+  readonly topology: Topology;
+  readonly tunables: Tunables;
+  readonly hooks: EngineHooks;
+  readonly counters: Vmstat;
+  readonly memory: MemoryModel | null;
+  readonly plugins: readonly PghotPlugin[];
+  readonly stickyReady: boolean;
+  /** Per target node: the NUMAB2 rate limit and dynamic threshold state. */
+  readonly rateLimiter = new PromotionRateLimiter();
+
+  // Record path state, all assigned here in a fixed order (one object shape for V8).
+  #started = true;
+  #initialized = false;
+  readonly #precise: boolean;
+  readonly #sticky: boolean;
+  readonly #endPfn: number;
+  readonly #sectionNode: Int16Array;
+  readonly #nodeStart: Float64Array;
+  readonly #nodeEnd: Float64Array;
+  readonly #nodeTop: Uint8Array;
+  readonly #nodeOnline: Uint8Array;
+  readonly #mem: MemoryModel | null;
+  readonly #store8: DefaultStore | null;
+  readonly #store32: PrecisionStore | null;
+  readonly #sectionHot: Uint8Array;
+  /** PGDAT_KMIGRATED_ACTIVATE, by node id. */
+  readonly activate = new Uint8Array(MAX_NUMNODES);
+  readonly #vm: Float64Array;
+  readonly #recordedIndex: number;
+  /** The node of the page the last `#recordable` call accepted (avoids returning a pair). */
+  #pageNode = NO_PAGE;
+  #trackHot = false;
+  readonly #hotPfn = new Float64Array(HOT_BUFFER);
+  readonly #hotNid = new Int16Array(HOT_BUFFER);
+  #hotCount = 0;
+  // sources
+  readonly #sourceNames: string[] = [];
+  readonly #sourceCounter = new Int32Array(MAX_SOURCES);
+  // filterBatch copies
+  #batchPfn = new Float64Array(0);
+  #batchNid = new Float64Array(0);
+  #batchNow = new Float64Array(0);
+  #batchKeep = new Uint8Array(0);
+  readonly #kmigrated = new Map<number, Kmigrated>();
+  readonly #nextWake = new Float64Array(MAX_NUMNODES);
+
+  constructor(options: CreatePghotOptions) {
+    const mode = options.mode ?? 'default';
+    if (mode !== 'default' && mode !== 'precision') {
+      throw new ConfigError(`Invalid mode "${String(mode)}": expected "default" or "precision"`, { code: 'PGHOT_CONFIG' });
+    }
+    this.mode = mode;
+    this.topology = options.topology instanceof Topology ? options.topology : new Topology(options.topology);
+    if (this.topology.topTierNodeIds.length === 0) throw new ConfigError('Invalid topology: no top-tier node', { code: 'PGHOT_TOPOLOGY' });
+    this.counters = new Vmstat();
+    this.memory = options.memory ?? null;
+    this.stickyReady = options.stickyReady ?? false;
+    this.#precise = mode === 'precision';
+    this.#sticky = this.stickyReady;
+    this.#endPfn = this.topology.endPfn;
+    this.#sectionNode = this.topology.sectionNode;
+    this.#nodeStart = this.topology.nodeStartPfn;
+    this.#nodeEnd = this.topology.nodeEndPfn;
+    this.#nodeTop = this.topology.nodeTopTier;
+    this.#nodeOnline = this.topology.nodeOnline;
+    this.#mem = this.memory;
+    this.#store8 = this.#precise ? null : new DefaultStore(this.topology);
+    this.#store32 = this.#precise ? new PrecisionStore(this.topology) : null;
+    this.#sectionHot = (this.#store8 ?? this.#store32)!.sectionHot;
+    this.#vm = this.counters.values;
+    this.#recordedIndex = this.counters.register('pghot_recorded_accesses');
+    for (const name of Object.keys(PGHOT_SRC) as BuiltinSourceName[]) this.registerSource(name);
+
+    const { enabled_sources: enabledSources, ...tunables } = options.tunables ?? {};
+    this.tunables = new Tunables(mode, tunables, {
+      defaultTargetNid: () => (this.#nodeTop[0] === 1 ? 0 : this.topology.topTierNodeIds[0]!),
+      targetNid: (nid) =>
+        this.#nodeOnline[nid] === 1 && this.#nodeTop[nid] === 1 ? null : `target_nid ${nid} is not an online top-tier node (top tier: ${this.topology.topTierNodeIds.join(', ')})`,
+      enabledSources: (mask) =>
+        mask >>> this.#sourceNames.length === 0
+          ? null
+          : `enabled_sources 0x${mask.toString(16)} has bits for no registered source (${this.sources()
+              .map((s) => `${s.name} 0x${s.bit.toString(16)}`)
+              .join(', ')})`,
+    });
+
+    const plugins = options.plugins ?? [];
+    checkPlugins(plugins);
+    this.plugins = Object.freeze([...plugins]);
+    const stageOf = new Map<string, number>();
+    for (const p of plugins) if (p.enforce) stageOf.set(p.name, p.enforce === 'pre' ? Stage.PRE : Stage.POST);
+    this.hooks = createHooks((tapName) => stageOf.get(tapName));
+
+    for (const nid of this.topology.lowerTierNodeIds) {
+      this.#kmigrated.set(nid, new Kmigrated(this, nid, this.#store8, this.#store32));
+      this.#nextWake[nid] = this.tunables.kmigrated_sleep_ms;
+    }
+    for (const plugin of plugins) plugin.apply(this);
+    // an explicit enabled_sources is written last, so it can name sources that plugins registered
+    if (enabledSources !== undefined) {
+      try {
+        this.tunables.set('enabled_sources', enabledSources);
+      } catch (e) {
+        throw new ConfigError(`Invalid tunables (${mode} mode):\n✖ ${(e as Error).message}\n  → at tunables.enabled_sources`, { code: 'PGHOT_TUNABLE' });
+      }
+    }
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------------
+
+  /** False after `shutdown()`: recordAccess then returns 0 and records nothing (pghot not started). */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /** Run the plugins' async setup (hooks.init) once. */
+  async init(): Promise<this> {
+    if (!this.#initialized) {
+      this.#initialized = true;
+      await this.hooks.init.promise(this);
+    }
+    return this;
+  }
+
+  async shutdown(): Promise<void> {
+    if (!this.#started) return;
+    this.flushHotPages();
+    this.#started = false;
+    await this.hooks.shutdown.promise(this);
+  }
+
+  // ---- sources ---------------------------------------------------------------------------------
+
+  /**
+   * Register a temperature source by name (or get the id of a known one). Each source gets an id,
+   * the enable bit `1 << id` in enabled_sources, and a `pghot_recorded_<name>` counter.
+   */
+  registerSource(name: string): number {
+    const known = this.#sourceNames.indexOf(name);
+    if (known >= 0) return known;
+    if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new ConfigError(`Invalid source name "${name}": use lower_snake_case`, { code: 'PGHOT_SOURCE' });
+    if (this.#sourceNames.length === MAX_SOURCES) throw new ConfigError(`Cannot register source "${name}": all ${MAX_SOURCES} source bits are taken`, { code: 'PGHOT_SOURCE' });
+    const id = this.#sourceNames.length;
+    this.#sourceNames.push(name);
+    this.#sourceCounter[id] = this.counters.register(`pghot_recorded_${name}`);
+    return id;
+  }
+
+  /** The id of a registered source, or -1. */
+  sourceId(name: string): number {
+    return this.#sourceNames.indexOf(name);
+  }
+
+  sources(): SourceInfo[] {
+    const mask = this.tunables?.enabled_sources ?? 0;
+    return this.#sourceNames.map((name, id) => ({ name, id, bit: 1 << id, enabled: (mask & (1 << id)) !== 0 }));
+  }
+
+  /** Set or clear one source's bit in enabled_sources. */
+  enableSource(source: number | string, enabled = true): void {
+    const id = typeof source === 'number' ? source : this.sourceId(source);
+    if (!(id >= 0 && id < this.#sourceNames.length)) throw new ConfigError(`Unknown source ${JSON.stringify(source)}`, { code: 'PGHOT_SOURCE' });
+    const mask = this.tunables.enabled_sources;
+    this.tunables.set('enabled_sources', enabled ? mask | (1 << id) : mask & ~(1 << id));
+  }
+
+  // ---- the record API --------------------------------------------------------------------------
+
+  /**
+   * pghot_record_access(pfn, nid, src, now): note that `nid` (the accessing node, or NUMA_NO_NODE)
+   * touched `pfn` at `now` jiffies. Returns 0, or -EINVAL (-22) for an invalid nid or unknown source,
+   * with the checks in the latest posting's order.
+   */
+  recordAccess(pfn: number, nid: number, src: number, now: number): number {
+    if (!this.#started) return 0;
+    if (this.#precise && !this.#nidValid(nid)) return EINVAL;
+    if (!(src >= 0 && src < this.#sourceNames.length) || (src | 0) !== src) return EINVAL;
+    if ((this.tunables.enabled_sources & (1 << src)) === 0) return 0;
+    this.#vm[this.#sourceCounter[src]!]! += 1;
+    const head = this.#recordable(pfn, nid);
+    if (head < 0) return 0;
+    this.#vm[this.#recordedIndex]! += 1;
+    this.#trackHot = this.hooks.pagesHot.taps.length > 0;
+    const t = this.tunables;
+    if (this.#precise) this.#updatePrecise(head, nid === NUMA_NO_NODE ? t.target_nid : nid, now, t.promote_freq_window_ms, t.freq_threshold);
+    else this.#updateDefault(head, now, t.promote_freq_window_ms, t.freq_threshold);
+    if (this.#hotCount === HOT_BUFFER) this.flushHotPages();
+    return 0;
+  }
+
+  /**
+   * The batch form, for sources that report thousands of accesses at once: the same checks and
+   * update per element, no allocation per element. `nids` and `nows` are arrays or one value for
+   * all. Returns how many accesses were recorded into the store, or -EINVAL for an unknown source.
+   */
+  recordAccesses(
+    src: number,
+    pfns: ArrayLike<number>,
+    nids: ArrayLike<number> | number,
+    nows: ArrayLike<number> | number,
+    count: number = pfns.length,
+  ): number {
+    if (!this.#started) return 0;
+    if (!(src >= 0 && src < this.#sourceNames.length) || (src | 0) !== src) return EINVAL;
+    if ((this.tunables.enabled_sources & (1 << src)) === 0) return 0;
+    if (!(count >= 0 && count <= pfns.length)) throw new RangeError(`recordAccesses: count ${count} is outside 0..${pfns.length}`);
+    if (this.hooks.filterBatch.taps.length === 0) return this.#recordLoop(src, pfns, nids, nows, count, null);
+    return this.#filteredBatch(src, pfns, nids, nows, count);
+  }
+
+  #filteredBatch(src: number, pfns: ArrayLike<number>, nids: ArrayLike<number> | number, nows: ArrayLike<number> | number, count: number): number {
+    if (this.#batchPfn.length < count) {
+      const size = Math.max(count, this.#batchPfn.length * 2);
+      this.#batchPfn = new Float64Array(size);
+      this.#batchNid = new Float64Array(size);
+      this.#batchNow = new Float64Array(size);
+      this.#batchKeep = new Uint8Array(size);
+    }
+    const pfn = this.#batchPfn.subarray(0, count);
+    const nid = this.#batchNid.subarray(0, count);
+    const now = this.#batchNow.subarray(0, count);
+    const keep = this.#batchKeep.subarray(0, count);
+    for (let i = 0; i < count; i++) pfn[i] = pfns[i]!;
+    if (typeof nids === 'number') nid.fill(nids);
+    else for (let i = 0; i < count; i++) nid[i] = nids[i]!;
+    if (typeof nows === 'number') now.fill(nows);
+    else for (let i = 0; i < count; i++) now[i] = nows[i]!;
+    keep.fill(1);
+    this.hooks.filterBatch.call({ src, length: count, pfn, nid, now, keep });
+    return this.#recordLoop(src, pfn, nid, now, count, keep);
+  }
+
+  #recordLoop(
+    src: number,
+    pfns: ArrayLike<number>,
+    nids: ArrayLike<number> | number,
+    nows: ArrayLike<number> | number,
+    count: number,
+    keep: Uint8Array | null,
+  ): number {
+    const nidArray = typeof nids === 'number' ? null : nids;
+    const nidValue = typeof nids === 'number' ? nids : 0;
+    const nowArray = typeof nows === 'number' ? null : nows;
+    const nowValue = typeof nows === 'number' ? nows : 0;
+    const t = this.tunables;
+    const windowMs = t.promote_freq_window_ms;
+    const threshold = t.freq_threshold;
+    const targetNid = t.target_nid;
+    const precise = this.#precise;
+    this.#trackHot = this.hooks.pagesHot.taps.length > 0;
+    let counted = 0;
+    let recorded = 0;
+    for (let i = 0; i < count; i++) {
+      if (keep !== null && keep[i] === 0) continue;
+      const pfn = pfns[i]!;
+      const nid = nidArray === null ? nidValue : nidArray[i]!;
+      const now = nowArray === null ? nowValue : nowArray[i]!;
+      if (precise && !this.#nidValid(nid)) continue;
+      counted++;
+      const head = this.#recordable(pfn, nid);
+      if (head < 0) continue;
+      recorded++;
+      if (precise) this.#updatePrecise(head, nid === NUMA_NO_NODE ? targetNid : nid, now, windowMs, threshold);
+      else this.#updateDefault(head, now, windowMs, threshold);
+      if (this.#hotCount === HOT_BUFFER) this.flushHotPages();
+    }
+    this.#vm[this.#sourceCounter[src]!]! += counted;
+    this.#vm[this.#recordedIndex]! += recorded;
+    this.flushHotPages();
+    return recorded;
+  }
+
+  /** pghot_nid_valid: default mode takes any nid; precision needs NUMA_NO_NODE or an online top-tier node. */
+  #nidValid(nid: number): boolean {
+    return nid === NUMA_NO_NODE || (nid >= 0 && nid < MAX_NUMNODES && this.#nodeOnline[nid] === 1 && this.#nodeTop[nid] === 1);
+  }
+
+  /**
+   * Steps 4-8 of the record path: online page, not local, not top tier, folio on an LRU. Returns
+   * the head PFN where the record lives (setting #pageNode), or -1.
+   */
+  #recordable(pfn: number, nid: number): number {
+    if (pfn >>> 0 !== pfn || pfn >= this.#endPfn) return NO_PAGE;
+    let node: number = this.#sectionNode[pfn >>> SECTION_SHIFT]!;
+    if (node >= 0) {
+      if (pfn < this.#nodeStart[node]! || pfn >= this.#nodeEnd[node]!) return NO_PAGE;
+    } else {
+      node = this.topology.nodeOf(pfn);
+      if (node < 0) return NO_PAGE;
+    }
+    const mem = this.#mem;
+    if (mem !== null && !mem.pfnOnline(pfn)) return NO_PAGE;
+    if (node === nid) return NO_PAGE;
+    if (this.#nodeTop[node] === 1) return NO_PAGE;
+    let head = pfn;
+    if (mem !== null) {
+      head = mem.folioHead(pfn);
+      if (!mem.folioOnLru(head)) return NO_PAGE;
+    }
+    this.#pageNode = node;
+    return head;
+  }
+
+  #updateDefault(head: number, now: number, windowMs: number, threshold: number): void {
+    const sec = head >>> SECTION_SHIFT;
+    const records = this.#store8!.section(sec);
+    const off = head & SECTION_MASK;
+    const old = records[off]!;
+    const next = updateDefaultRecord(old, now, windowMs, threshold, this.#sticky);
+    records[off] = next;
+    if ((next & DEFAULT_READY) !== 0) this.#markHot(sec, head, (old & DEFAULT_READY) === 0);
+  }
+
+  #updatePrecise(head: number, nid: number, now: number, windowMs: number, threshold: number): void {
+    const sec = head >>> SECTION_SHIFT;
+    const records = this.#store32!.section(sec);
+    const off = head & SECTION_MASK;
+    const old = records[off]!;
+    const next = updatePrecisionRecord(old, nid, now, windowMs, threshold, this.#sticky);
+    records[off] = next;
+    if (next < 0) this.#markHot(sec, head, old >>> 31 === 0);
+  }
+
+  /** A record is ready: flag its section and its node's kmigrated; remember newly hot pages for pagesHot. */
+  #markHot(sec: number, head: number, turnedHot: boolean): void {
+    this.#sectionHot[sec] = 1;
+    this.activate[this.#pageNode] = 1;
+    if (turnedHot && this.#trackHot) {
+      this.#hotPfn[this.#hotCount] = head;
+      this.#hotNid[this.#hotCount] = this.#pageNode;
+      this.#hotCount++;
+    }
+  }
+
+  /** Hand the pages that turned hot since the last flush to `hooks.pagesHot`. */
+  flushHotPages(): void {
+    const n = this.#hotCount;
+    if (n === 0) return;
+    this.#hotCount = 0;
+    this.hooks.pagesHot.call({ length: n, pfn: this.#hotPfn.subarray(0, n), nid: this.#hotNid.subarray(0, n) });
+  }
+
+  /** The decoded record of a lower-tier PFN (its folio's head), without changing it; null when the PFN has no record. */
+  peek(pfn: number): RecordView | null {
+    if (pfn >>> 0 !== pfn || pfn >= this.#endPfn) return null;
+    const node = this.topology.nodeOf(pfn);
+    if (node < 0 || this.#nodeTop[node] === 1) return null;
+    const head = this.#mem === null ? pfn : this.#mem.folioHead(pfn);
+    if (this.#precise) {
+      const rec = Math.max(this.#store32!.read(head), 0);
+      return { freq: precisionFreq(rec), time: precisionTimeOf(rec), nid: precisionNid(rec), ready: rec >>> 31 === 1 };
+    }
+    const rec = Math.max(this.#store8!.read(head), 0);
+    return { freq: defaultFreq(rec), time: defaultBucket(rec) << DEFAULT_BUCKET_SHIFT, nid: NUMA_NO_NODE, ready: (rec & DEFAULT_READY) !== 0 };
+  }
+
+  /** The raw record word of a PFN's folio (0 when none yet), for tools and tests of the layouts. */
+  rawRecord(pfn: number): number {
+    const head = this.#mem === null ? pfn : this.#mem.folioHead(pfn);
+    return Math.max((this.#store8 ?? this.#store32)!.read(head), 0);
+  }
+
+  /** Bytes of hotness records allocated (sections are allocated on their first record). */
+  get storeBytes(): number {
+    return (this.#store8 ?? this.#store32)!.bytes;
+  }
+
+  // ---- kmigrated -------------------------------------------------------------------------------
+
+  /** Lower-tier nodes, each with a kmigrated. */
+  get kmigratedNodes(): readonly number[] {
+    return this.topology.lowerTierNodeIds;
+  }
+
+  /**
+   * One wake of kmigrated<nid> at `now` (jiffies): if the node's activate flag is set, clear it and
+   * walk the sections whose hot flag test-and-clears, promoting ready folios in batches.
+   */
+  async wakeKmigrated(nid: number, now: number): Promise<KmigratedPassResult> {
+    const k = this.#kmigrated.get(nid);
+    if (!k) throw new ConfigError(`node ${nid} has no kmigrated: it is not a lower-tier node (lower tier: ${this.topology.lowerTierNodeIds.join(', ') || 'none'})`, { code: 'PGHOT_NODE' });
+    this.flushHotPages();
+    return k.wake(now);
+  }
+
+  /**
+   * Move the engine's clock to `now`: every kmigrated wakes at each multiple of its sleep period
+   * up to `now` (the kernel's thread polls; nothing wakes it early), then `hooks.tick` runs.
+   * Returns the passes that did work.
+   */
+  async advance(now: number): Promise<KmigratedPassResult[]> {
+    const passes: KmigratedPassResult[] = [];
+    if (!this.#started) return passes;
+    for (const nid of this.topology.lowerTierNodeIds) {
+      while (this.#nextWake[nid]! <= now) {
+        const at = this.#nextWake[nid]!;
+        const result = await this.wakeKmigrated(nid, at);
+        if (result.active) passes.push(result);
+        this.#nextWake[nid] = at + this.tunables.kmigrated_sleep_ms;
+      }
+    }
+    await this.hooks.tick.promise({ engine: this, now });
+    return passes;
+  }
+
+  // ---- vmstat ----------------------------------------------------------------------------------
+
+  /** All counters as a plain object, kernel names. */
+  vmstat(): Record<string, number> {
+    return this.counters.snapshot();
+  }
+
+  /** All counters as /proc/vmstat text. */
+  vmstatText(): string {
+    return this.counters.toText();
+  }
+}
+
+/** Create a pghot instance; plugins are checked (core range, dependencies) and applied in order. */
+export function createPghot(options: CreatePghotOptions): Pghot {
+  return new Pghot(options);
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { Topology } from './topology.js';
+import { TOPOLOGY } from './test-fixtures.js';
+
+const bad = (nodes: unknown) => () => new Topology({ nodes } as never);
+
+describe('topology', () => {
+  it('finds each PFN node, the top tier and the lower-tier nodes', () => {
+    const t = new Topology(TOPOLOGY);
+    expect(t.topTier).toBe(0);
+    expect(t.lowerTierNodeIds).toEqual([1]);
+    expect(t.topTierNodeIds).toEqual([0, 2]);
+    expect([0, 65_535, 65_536, 196_607, 196_608, 229_375, 229_376].map((p) => t.nodeOf(p))).toEqual([0, 0, 1, 1, 2, 2, -1]);
+    expect(t.nodeOfCpu(2)).toBe(2);
+    expect(t.sectionsOf(1)).toEqual([2, 3, 4, 5]);
+  });
+
+  it('handles nodes that share a section and holes between nodes', () => {
+    const t = new Topology({ nodes: [{ id: 0, startPfn: 0, pages: 100, tier: 0 }, { id: 1, startPfn: 200, pages: 100, tier: 1 }] });
+    expect([99, 100, 199, 200, 299, 300].map((p) => t.nodeOf(p))).toEqual([0, -1, -1, 1, 1, -1]);
+  });
+
+  it('rejects invalid topologies with a message naming the node', () => {
+    expect(bad([])).toThrow('Invalid topology: it has no node');
+    expect(bad([{ id: 0, startPfn: 0, pages: 10, tier: 0 }, { id: 1, startPfn: 5, pages: 10, tier: 1 }])).toThrow(
+      'Invalid topology: node 1 (PFN 5..14) overlaps node 0 (PFN 0..9)',
+    );
+    expect(bad([{ id: 0, startPfn: 0, pages: 10, tier: 0 }, { id: 0, startPfn: 10, pages: 10, tier: 1 }])).toThrow('node 0 is listed twice');
+    expect(bad([{ id: 1024, startPfn: 0, pages: 10, tier: 0 }])).toThrow(/Too big: expected number to be <=1023\n  → at nodes\[0\]\.id/);
+    expect(bad([{ id: 0, startPfn: 2 ** 32 - 5, pages: 10, tier: 0 }])).toThrow(/node 0 ends at PFN 4294967301, past the 2\^32-PFN/);
+    expect(bad([{ id: 0, startPfn: 0, pages: 0, tier: 0 }])).toThrow(/→ at nodes\[0\]\.pages/);
+    expect(bad([{ id: 0, startPfn: 0, pages: 1, tier: 0, cpus: [1] }, { id: 1, startPfn: 1, pages: 1, tier: 0, cpus: [1] }])).toThrow(
+      'CPU 1 is listed on node 0 and node 1',
+    );
+  });
+});

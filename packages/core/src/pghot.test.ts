@@ -1,6 +1,9 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EINVAL, NUMA_NO_NODE, PGHOT_SRC } from './constants.js';
 import { createPghot, type CreatePghotOptions } from './pghot.js';
+import { updateDefaultRecord } from './record-default.js';
+import { updatePrecisionRecord } from './record-precision.js';
 import { CXL_START, TestMemory, TOPOLOGY } from './test-fixtures.js';
 
 const HF = PGHOT_SRC.hintfaults;
@@ -212,5 +215,45 @@ describe('sources', () => {
       'pghot_recorded_hwhints 0',
       'pghot_recorded_pgtscans 0',
     ]);
+  });
+});
+
+describe('record path against the layout functions (property)', () => {
+  it('leaves every record exactly as updateDefaultRecord / updatePrecisionRecord applied in order would', () => {
+    const access = fc.record({ page: fc.integer({ min: 0, max: 7 }), dt: fc.integer({ min: 0, max: 9_000 }), nid: fc.constantFrom(-1, 0, 2) });
+    fc.assert(
+      fc.property(
+        fc.constantFrom('default' as const, 'precision' as const),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(access, { maxLength: 60 }),
+        (mode, sticky, threshold, accesses) => {
+          const windowMs = mode === 'default' ? 3000 : 5000;
+          const p = make({ mode, stickyReady: sticky, tunables: { freq_threshold: threshold } });
+          const model = new Map<number, number>();
+          let now = 0;
+          const pfns: number[] = [];
+          const nows: number[] = [];
+          const nids: number[] = [];
+          for (const a of accesses) {
+            now += a.dt;
+            const pfn = CXL_START + a.page * 4099; // spread over two sections
+            pfns.push(pfn);
+            nows.push(now);
+            nids.push(a.nid);
+            const old = model.get(pfn) ?? 0;
+            model.set(
+              pfn,
+              mode === 'default'
+                ? updateDefaultRecord(old, now, windowMs, threshold, sticky)
+                : updatePrecisionRecord(old, a.nid === -1 ? 0 : a.nid, now, windowMs, threshold, sticky) >>> 0,
+            );
+          }
+          expect(p.recordAccesses(HF, pfns, nids, nows)).toBe(accesses.length);
+          for (const [pfn, rec] of model) expect(p.rawRecord(pfn)).toBe(rec);
+        },
+      ),
+      { seed: 20261126, numRuns: 300 },
+    );
   });
 });

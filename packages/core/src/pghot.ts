@@ -14,8 +14,8 @@ import { Kmigrated, type KmigratedPassResult } from './kmigrated.js';
 import type { MemoryModel } from './memory.js';
 import { checkPlugins, type PghotPlugin } from './plugin.js';
 import { PromotionRateLimiter } from './ratelimit.js';
-import { DEFAULT_READY, defaultBucket, defaultFreq, DEFAULT_BUCKET_SHIFT, updateDefaultRecord } from './record-default.js';
-import { precisionFreq, precisionNid, precisionTimeOf, updatePrecisionRecord } from './record-precision.js';
+import { DEFAULT_BUCKET_SHIFT, DEFAULT_READY, DEFAULT_TIME_MASK, defaultBucket, defaultFreq, updateDefaultRecord } from './record-default.js';
+import { PRECISION_READY, precisionFreq, precisionNid, precisionTimeOf, updatePrecisionRecord } from './record-precision.js';
 import { DefaultStore, PrecisionStore } from './store.js';
 import { Topology, type TopologySpec } from './topology.js';
 import { Tunables, type PghotMode, type TunablesInput } from './tunables.js';
@@ -49,7 +49,13 @@ export interface SourceInfo {
 }
 
 const HOT_BUFFER = 4096;
-const NO_PAGE = -1;
+/** Accesses per call of a record loop (see #record). */
+const LOOP_CHUNK = 4096;
+/**
+ * How many accesses the last record loop counted under its source. A module slot, not a property:
+ * V8 needs no type feedback to store it, so the loops' optimized code never deopts at their exit.
+ */
+let loopCounted = 0;
 
 /**
  * One pghot instance: the hotness store of every lower-tier page, pghot_record_access, one
@@ -74,8 +80,6 @@ export class Pghot {
   readonly #sticky: boolean;
   readonly #endPfn: number;
   readonly #sectionNode: Int16Array;
-  readonly #nodeStart: Float64Array;
-  readonly #nodeEnd: Float64Array;
   readonly #nodeTop: Uint8Array;
   readonly #nodeOnline: Uint8Array;
   readonly #mem: MemoryModel | null;
@@ -86,9 +90,12 @@ export class Pghot {
   readonly activate = new Uint8Array(MAX_NUMNODES);
   readonly #vm: Float64Array;
   readonly #recordedIndex: number;
-  /** The node of the page the last `#recordable` call accepted (avoids returning a pair). */
-  #pageNode = NO_PAGE;
+  /** pagesHot has taps: remember pages that turn ready. */
   #trackHot = false;
+  readonly #single = new Float64Array(1);
+  /** Default-mode update table: next = table[(bucket of now) << 8 | old], for #defaultTableKey. */
+  readonly #defaultUpdate = new Uint8Array(32 * 256);
+  #defaultTableKey = -1;
   readonly #hotPfn = new Float64Array(HOT_BUFFER);
   readonly #hotNid = new Int16Array(HOT_BUFFER);
   #hotCount = 0;
@@ -118,8 +125,6 @@ export class Pghot {
     this.#sticky = this.stickyReady;
     this.#endPfn = this.topology.endPfn;
     this.#sectionNode = this.topology.sectionNode;
-    this.#nodeStart = this.topology.nodeStartPfn;
-    this.#nodeEnd = this.topology.nodeEndPfn;
     this.#nodeTop = this.topology.nodeTopTier;
     this.#nodeOnline = this.topology.nodeOnline;
     this.#mem = this.memory;
@@ -235,15 +240,10 @@ export class Pghot {
     if (this.#precise && !this.#nidValid(nid)) return EINVAL;
     if (!(src >= 0 && src < this.#sourceNames.length) || (src | 0) !== src) return EINVAL;
     if ((this.tunables.enabled_sources & (1 << src)) === 0) return 0;
-    this.#vm[this.#sourceCounter[src]!]! += 1;
-    const head = this.#recordable(pfn, nid);
-    if (head < 0) return 0;
-    this.#vm[this.#recordedIndex]! += 1;
-    this.#trackHot = this.hooks.pagesHot.taps.length > 0;
-    const t = this.tunables;
-    if (this.#precise) this.#updatePrecise(head, nid === NUMA_NO_NODE ? t.target_nid : nid, now, t.promote_freq_window_ms, t.freq_threshold);
-    else this.#updateDefault(head, now, t.promote_freq_window_ms, t.freq_threshold);
-    if (this.#hotCount === HOT_BUFFER) this.flushHotPages();
+    // the batch loop with one element: one implementation of the checks; pages that turn hot
+    // reach pagesHot at the next batch or kmigrated wake, not per access
+    this.#single[0] = pfn;
+    this.#record(src, this.#single, nid, now, 1, null, false);
     return 0;
   }
 
@@ -263,7 +263,7 @@ export class Pghot {
     if (!(src >= 0 && src < this.#sourceNames.length) || (src | 0) !== src) return EINVAL;
     if ((this.tunables.enabled_sources & (1 << src)) === 0) return 0;
     if (!(count >= 0 && count <= pfns.length)) throw new RangeError(`recordAccesses: count ${count} is outside 0..${pfns.length}`);
-    if (this.hooks.filterBatch.taps.length === 0) return this.#recordLoop(src, pfns, nids, nows, count, null);
+    if (this.hooks.filterBatch.taps.length === 0) return this.#record(src, pfns, nids, nows, count, null, true);
     return this.#filteredBatch(src, pfns, nids, nows, count);
   }
 
@@ -286,17 +286,92 @@ export class Pghot {
     else for (let i = 0; i < count; i++) now[i] = nows[i]!;
     keep.fill(1);
     this.hooks.filterBatch.call({ src, length: count, pfn, nid, now, keep });
-    return this.#recordLoop(src, pfn, nid, now, count, keep);
+    return this.#record(src, pfn, nid, now, count, keep, true);
   }
 
-  #recordLoop(
+  #record(
     src: number,
     pfns: ArrayLike<number>,
     nids: ArrayLike<number> | number,
     nows: ArrayLike<number> | number,
     count: number,
     keep: Uint8Array | null,
+    flush: boolean,
   ): number {
+    this.#trackHot = this.hooks.pagesHot.taps.length > 0;
+    let recorded = 0;
+    let counted = 0;
+    // Chunks keep each loop call short, so V8 optimizes the loops as whole functions with complete
+    // type feedback; one long call runs them as on-stack-replaced code, which V8 caches and
+    // deoptimizes at the loop exit on every batch (measured: 2x slower).
+    for (let start = 0; start < count; start += LOOP_CHUNK) {
+      const end = Math.min(count, start + LOOP_CHUNK);
+      recorded += this.#precise
+        ? this.#recordPrecision(src, pfns, nids, nows, start, end, keep)
+        : this.#recordDefault(src, pfns, nids, nows, start, end, keep);
+      counted += loopCounted;
+    }
+    this.#vm[this.#sourceCounter[src]!]! += counted;
+    this.#vm[this.#recordedIndex]! += recorded;
+    if (flush) this.flushHotPages();
+    return recorded;
+  }
+
+  /**
+   * The default-mode loop. The new record depends only on the old byte and the time bucket of
+   * `now`, so the update is one read of a 32 x 256 table built from updateDefaultRecord for the
+   * current window, threshold and stickiness.
+   */
+  #recordDefault(src: number, pfns: ArrayLike<number>, nids: ArrayLike<number> | number, nows: ArrayLike<number> | number, start: number, end: number, keep: Uint8Array | null): number {
+    const nidArray = typeof nids === 'number' ? null : nids;
+    const nidValue = typeof nids === 'number' ? nids : 0;
+    const nowArray = typeof nows === 'number' ? null : nows;
+    const nowValue = typeof nows === 'number' ? nows : 0;
+    const nowBucket = (nowValue >> DEFAULT_BUCKET_SHIFT) & DEFAULT_TIME_MASK;
+    const table = this.#defaultTable();
+    const store = this.#store8!;
+    const sections = store.sections;
+    const sectionNode = this.#sectionNode;
+    const nodeTop = this.#nodeTop;
+    const sectionHot = this.#sectionHot;
+    const activate = this.activate;
+    const trackHot = this.#trackHot;
+    const endPfn = this.#endPfn;
+    const mem = this.#mem;
+    let recorded = 0;
+    let counted = 0;
+    for (let i = start; i < end; i++) {
+      if (keep !== null && keep[i] === 0) continue;
+      counted++;
+      const pfn = pfns[i]!;
+      if (pfn >>> 0 !== pfn || pfn >= endPfn) continue;
+      let node = sectionNode[pfn >>> SECTION_SHIFT]!;
+      if (node < 0 && (node = this.topology.nodeOf(pfn) | 0) < 0) continue; // `| 0` keeps node an int32 for V8
+      if (mem !== null && !mem.pfnOnline(pfn)) continue;
+      if (node === (nidArray === null ? nidValue : nidArray[i]!) || nodeTop[node] === 1) continue;
+      let head = pfn;
+      if (mem !== null && !mem.folioOnLru((head = mem.folioHead(pfn) >>> 0))) continue;
+      recorded++;
+      const sec = head >>> SECTION_SHIFT;
+      let records = sections[sec]!;
+      if (records.length === 0) records = store.section(sec);
+      const off = head & SECTION_MASK;
+      const old = records[off]!;
+      const bucket = nowArray === null ? nowBucket : (nowArray[i]! >> DEFAULT_BUCKET_SHIFT) & DEFAULT_TIME_MASK;
+      const next = table[(bucket << 8) | old]!;
+      records[off] = next;
+      if (next >= DEFAULT_READY) {
+        sectionHot[sec] = 1;
+        activate[node] = 1;
+        if (old < DEFAULT_READY && trackHot) this.#noteHot(head, node);
+      }
+    }
+    loopCounted = counted;
+    return recorded;
+  }
+
+  /** The precision-mode loop: per-element nid validity, then the u32 update. */
+  #recordPrecision(src: number, pfns: ArrayLike<number>, nids: ArrayLike<number> | number, nows: ArrayLike<number> | number, start: number, end: number, keep: Uint8Array | null): number {
     const nidArray = typeof nids === 'number' ? null : nids;
     const nidValue = typeof nids === 'number' ? nids : 0;
     const nowArray = typeof nows === 'number' ? null : nows;
@@ -305,28 +380,63 @@ export class Pghot {
     const windowMs = t.promote_freq_window_ms;
     const threshold = t.freq_threshold;
     const targetNid = t.target_nid;
-    const precise = this.#precise;
-    this.#trackHot = this.hooks.pagesHot.taps.length > 0;
-    let counted = 0;
+    const sticky = this.#sticky;
+    const store = this.#store32!;
+    const sections = store.sections;
+    const sectionNode = this.#sectionNode;
+    const nodeTop = this.#nodeTop;
+    const sectionHot = this.#sectionHot;
+    const activate = this.activate;
+    const trackHot = this.#trackHot;
+    const endPfn = this.#endPfn;
+    const mem = this.#mem;
     let recorded = 0;
-    for (let i = 0; i < count; i++) {
+    let counted = 0;
+    for (let i = start; i < end; i++) {
       if (keep !== null && keep[i] === 0) continue;
-      const pfn = pfns[i]!;
       const nid = nidArray === null ? nidValue : nidArray[i]!;
-      const now = nowArray === null ? nowValue : nowArray[i]!;
-      if (precise && !this.#nidValid(nid)) continue;
+      if (!this.#nidValid(nid)) continue;
       counted++;
-      const head = this.#recordable(pfn, nid);
-      if (head < 0) continue;
+      const pfn = pfns[i]!;
+      if (pfn >>> 0 !== pfn || pfn >= endPfn) continue;
+      let node = sectionNode[pfn >>> SECTION_SHIFT]!;
+      if (node < 0 && (node = this.topology.nodeOf(pfn) | 0) < 0) continue; // `| 0` keeps node an int32 for V8
+      if (mem !== null && !mem.pfnOnline(pfn)) continue;
+      if (node === nid || nodeTop[node] === 1) continue;
+      let head = pfn;
+      if (mem !== null && !mem.folioOnLru((head = mem.folioHead(pfn) >>> 0))) continue;
       recorded++;
-      if (precise) this.#updatePrecise(head, nid === NUMA_NO_NODE ? targetNid : nid, now, windowMs, threshold);
-      else this.#updateDefault(head, now, windowMs, threshold);
-      if (this.#hotCount === HOT_BUFFER) this.flushHotPages();
+      const sec = head >>> SECTION_SHIFT;
+      let records = sections[sec]!;
+      if (records.length === 0) records = store.section(sec);
+      const off = head & SECTION_MASK;
+      const old = records[off]!;
+      const now = nowArray === null ? nowValue : nowArray[i]!;
+      const next = updatePrecisionRecord(old, nid === NUMA_NO_NODE ? targetNid : nid, now, windowMs, threshold, sticky);
+      records[off] = next;
+      if (next < 0) {
+        sectionHot[sec] = 1;
+        activate[node] = 1;
+        if (old < PRECISION_READY && trackHot) this.#noteHot(head, node);
+      }
     }
-    this.#vm[this.#sourceCounter[src]!]! += counted;
-    this.#vm[this.#recordedIndex]! += recorded;
-    this.flushHotPages();
+    loopCounted = counted;
     return recorded;
+  }
+
+  /** The default-mode update table for the current tunables, rebuilt when they change. */
+  #defaultTable(): Uint8Array {
+    const t = this.tunables;
+    const key = t.promote_freq_window_ms * 16 + t.freq_threshold * 2 + (this.#sticky ? 1 : 0);
+    if (key !== this.#defaultTableKey) {
+      const table = this.#defaultUpdate;
+      for (let bucket = 0; bucket <= DEFAULT_TIME_MASK; bucket++) {
+        const now = bucket << DEFAULT_BUCKET_SHIFT;
+        for (let old = 0; old < 256; old++) table[(bucket << 8) | old] = updateDefaultRecord(old, now, t.promote_freq_window_ms, t.freq_threshold, this.#sticky);
+      }
+      this.#defaultTableKey = key;
+    }
+    return this.#defaultUpdate;
   }
 
   /** pghot_nid_valid: default mode takes any nid; precision needs NUMA_NO_NODE or an online top-tier node. */
@@ -334,61 +444,12 @@ export class Pghot {
     return nid === NUMA_NO_NODE || (nid >= 0 && nid < MAX_NUMNODES && this.#nodeOnline[nid] === 1 && this.#nodeTop[nid] === 1);
   }
 
-  /**
-   * Steps 4-8 of the record path: online page, not local, not top tier, folio on an LRU. Returns
-   * the head PFN where the record lives (setting #pageNode), or -1.
-   */
-  #recordable(pfn: number, nid: number): number {
-    if (pfn >>> 0 !== pfn || pfn >= this.#endPfn) return NO_PAGE;
-    let node: number = this.#sectionNode[pfn >>> SECTION_SHIFT]!;
-    if (node >= 0) {
-      if (pfn < this.#nodeStart[node]! || pfn >= this.#nodeEnd[node]!) return NO_PAGE;
-    } else {
-      node = this.topology.nodeOf(pfn);
-      if (node < 0) return NO_PAGE;
-    }
-    const mem = this.#mem;
-    if (mem !== null && !mem.pfnOnline(pfn)) return NO_PAGE;
-    if (node === nid) return NO_PAGE;
-    if (this.#nodeTop[node] === 1) return NO_PAGE;
-    let head = pfn;
-    if (mem !== null) {
-      head = mem.folioHead(pfn);
-      if (!mem.folioOnLru(head)) return NO_PAGE;
-    }
-    this.#pageNode = node;
-    return head;
-  }
-
-  #updateDefault(head: number, now: number, windowMs: number, threshold: number): void {
-    const sec = head >>> SECTION_SHIFT;
-    const records = this.#store8!.section(sec);
-    const off = head & SECTION_MASK;
-    const old = records[off]!;
-    const next = updateDefaultRecord(old, now, windowMs, threshold, this.#sticky);
-    records[off] = next;
-    if ((next & DEFAULT_READY) !== 0) this.#markHot(sec, head, (old & DEFAULT_READY) === 0);
-  }
-
-  #updatePrecise(head: number, nid: number, now: number, windowMs: number, threshold: number): void {
-    const sec = head >>> SECTION_SHIFT;
-    const records = this.#store32!.section(sec);
-    const off = head & SECTION_MASK;
-    const old = records[off]!;
-    const next = updatePrecisionRecord(old, nid, now, windowMs, threshold, this.#sticky);
-    records[off] = next;
-    if (next < 0) this.#markHot(sec, head, old >>> 31 === 0);
-  }
-
-  /** A record is ready: flag its section and its node's kmigrated; remember newly hot pages for pagesHot. */
-  #markHot(sec: number, head: number, turnedHot: boolean): void {
-    this.#sectionHot[sec] = 1;
-    this.activate[this.#pageNode] = 1;
-    if (turnedHot && this.#trackHot) {
-      this.#hotPfn[this.#hotCount] = head;
-      this.#hotNid[this.#hotCount] = this.#pageNode;
-      this.#hotCount++;
-    }
+  /** Remember a page that just turned MIGRATE_READY for the next pagesHot call. */
+  #noteHot(head: number, node: number): void {
+    if (this.#hotCount === HOT_BUFFER) this.flushHotPages();
+    this.#hotPfn[this.#hotCount] = head;
+    this.#hotNid[this.#hotCount] = node;
+    this.#hotCount++;
   }
 
   /** Hand the pages that turned hot since the last flush to `hooks.pagesHot`. */

@@ -24,7 +24,8 @@ export interface NodeInfo {
 export type TopologySpec = z.input<typeof topologySchema>;
 
 const NO_NODE_IN_SECTION = -1;
-const MIXED_SECTION = -2;
+/** A section that no single node covers entirely. */
+const PARTIAL_SECTION = -2;
 
 /**
  * A validated topology, compiled for the record path: the node of a PFN is one typed-array read
@@ -39,11 +40,8 @@ export class Topology {
   readonly nodeOnline: Uint8Array;
   /** 1 where a present node is in the top tier, by node id. */
   readonly nodeTopTier: Uint8Array;
-  /** Node id owning each section, or -1 (none) / -2 (several nodes share it). */
+  /** Node id covering each whole section, or -1 (no node) / -2 (partly covered: look the PFN up). */
   readonly sectionNode: Int16Array;
-  /** First PFN and one past the last PFN of each present node, by node id. */
-  readonly nodeStartPfn: Float64Array;
-  readonly nodeEndPfn: Float64Array;
   /** Nodes that are not top tier, ascending id: each gets a kmigrated. */
   readonly lowerTierNodeIds: readonly number[];
   readonly topTierNodeIds: readonly number[];
@@ -92,11 +90,7 @@ export class Topology {
     this.endPfn = Math.max(...nodes.map((n) => n.startPfn + n.pages));
     this.nodeOnline = new Uint8Array(MAX_NUMNODES);
     this.nodeTopTier = new Uint8Array(MAX_NUMNODES);
-    this.nodeStartPfn = new Float64Array(MAX_NUMNODES);
-    this.nodeEndPfn = new Float64Array(MAX_NUMNODES);
     for (const n of nodes) {
-      this.nodeStartPfn[n.id] = n.startPfn;
-      this.nodeEndPfn[n.id] = n.startPfn + n.pages;
       this.nodeOnline[n.id] = 1;
       this.nodeTopTier[n.id] = n.tier === this.topTier ? 1 : 0;
     }
@@ -104,12 +98,15 @@ export class Topology {
     this.lowerTierNodeIds = Object.freeze(ids.filter((id) => this.nodeTopTier[id] === 0));
     this.topTierNodeIds = Object.freeze(ids.filter((id) => this.nodeTopTier[id] === 1));
 
+    // A section maps to a node only when the node covers all of it, so the record path needs no
+    // range check; partly covered sections (node edges, holes) take the slow lookup.
     this.sectionNode = new Int16Array(Math.ceil(this.endPfn / PAGES_PER_SECTION)).fill(NO_NODE_IN_SECTION);
     for (const n of nodes) {
       const first = n.startPfn >>> SECTION_SHIFT;
       const last = (n.startPfn + n.pages - 1) >>> SECTION_SHIFT;
       for (let s = first; s <= last; s++) {
-        this.sectionNode[s] = this.sectionNode[s] === NO_NODE_IN_SECTION ? n.id : MIXED_SECTION;
+        const whole = s * PAGES_PER_SECTION >= n.startPfn && (s + 1) * PAGES_PER_SECTION <= n.startPfn + n.pages;
+        this.sectionNode[s] = whole && this.sectionNode[s] === NO_NODE_IN_SECTION ? n.id : PARTIAL_SECTION;
       }
     }
   }
@@ -121,10 +118,7 @@ export class Topology {
   /** The node whose PFN range holds `pfn`, or -1. `pfn` must already be a valid uint32. */
   nodeOf(pfn: number): number {
     const owner = pfn < this.endPfn ? this.sectionNode[pfn >>> SECTION_SHIFT]! : NO_NODE_IN_SECTION;
-    if (owner !== MIXED_SECTION) {
-      // a section owned by one node may still have holes before or after that node's range
-      return owner >= 0 && pfn >= this.nodeStartPfn[owner]! && pfn < this.nodeEndPfn[owner]! ? owner : -1;
-    }
+    if (owner !== PARTIAL_SECTION) return owner;
     for (const n of this.nodes) if (pfn >= n.startPfn && pfn < n.startPfn + n.pages) return n.id;
     return -1;
   }

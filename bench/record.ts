@@ -1,0 +1,99 @@
+/**
+ * `pnpm bench`: the record path (recordAccesses) against a plain C loop of the same semantics on the
+ * same stream (bench/ref/pghot_ref.c): 4,194,304 lower-tier pages, 33,554,432 accesses, 90 % of them
+ * uniform in the first 10 % of pages and 10 % uniform over all, now = index / 4096, both modes.
+ * Prints Mrec/s, bytes of hotness record per lower-tier page, and the ratio to C (goal >= 0.6).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createPghot, PGHOT_SRC, type PghotMode } from '@pghot/core';
+
+const PAGES = Number(process.env.PGHOT_BENCH_PAGES ?? 4_194_304);
+const ACCESSES = Number(process.env.PGHOT_BENCH_ACCESSES ?? 33_554_432);
+const RUNS = Number(process.env.PGHOT_BENCH_RUNS ?? 3);
+const BATCH = 131_072;
+const LOWER_START = 32_768; // node 0 (top tier) owns the first section
+
+/** The C reference's xorshift64 stream, in uint32 halves so it is the same stream bit for bit. */
+function makeStream(pages: number, accesses: number): { pfns: Uint32Array; nows: Uint32Array } {
+  const pfns = new Uint32Array(accesses);
+  const nows = new Uint32Array(accesses);
+  const hot = Math.floor(pages / 10);
+  const TWO32 = 4294967296;
+  const mod64 = (hi: number, lo: number, m: number) => (((hi % m) * (TWO32 % m)) % m + (lo % m)) % m;
+  // 88172645463325252 = 0x0139408D_CBBF7A44
+  let hi = 0x0139408d;
+  let lo = 0xcbbf7a44;
+  for (let i = 0; i < accesses; i++) {
+    // x ^= x << 13
+    let nhi = ((hi << 13) | (lo >>> 19)) >>> 0;
+    let nlo = (lo << 13) >>> 0;
+    hi = (hi ^ nhi) >>> 0;
+    lo = (lo ^ nlo) >>> 0;
+    // x ^= x >> 7
+    nlo = ((lo >>> 7) | (hi << 25)) >>> 0;
+    nhi = hi >>> 7;
+    hi = (hi ^ nhi) >>> 0;
+    lo = (lo ^ nlo) >>> 0;
+    // x ^= x << 17
+    nhi = ((hi << 17) | (lo >>> 15)) >>> 0;
+    nlo = (lo << 17) >>> 0;
+    hi = (hi ^ nhi) >>> 0;
+    lo = (lo ^ nlo) >>> 0;
+    const shiftedHi = hi >>> 8;
+    const shiftedLo = ((lo >>> 8) | (hi << 24)) >>> 0;
+    const page = mod64(hi, lo, 100) < 90 ? mod64(shiftedHi, shiftedLo, hot) : mod64(shiftedHi, shiftedLo, pages);
+    pfns[i] = LOWER_START + page;
+    nows[i] = Math.floor(i / 4096);
+  }
+  return { pfns, nows };
+}
+
+function runTs(mode: PghotMode, pfns: Uint32Array, nows: Uint32Array): { mrecs: number; bytesPerPage: number; recorded: number } {
+  const pghot = createPghot({
+    mode,
+    topology: { nodes: [{ id: 0, startPfn: 0, pages: LOWER_START, tier: 0, cpus: [0] }, { id: 1, startPfn: LOWER_START, pages: PAGES, tier: 1 }] },
+  });
+  let recorded = 0;
+  const t0 = performance.now();
+  for (let off = 0; off < pfns.length; off += BATCH) {
+    const n = Math.min(BATCH, pfns.length - off);
+    recorded += pghot.recordAccesses(PGHOT_SRC.hintfaults, pfns.subarray(off, off + n), 0, nows.subarray(off, off + n));
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { mrecs: pfns.length / seconds / 1e6, bytesPerPage: pghot.storeBytes / PAGES, recorded };
+}
+
+function runC(mode: PghotMode): number | null {
+  const src = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ref', 'pghot_ref.c');
+  const bin = path.join(mkdtempSync(path.join(tmpdir(), 'pghot-bench-')), 'pghot_ref');
+  try {
+    if (!existsSync(bin)) execFileSync('gcc', ['-O2', '-o', bin, src], { stdio: 'ignore' });
+    const out = execFileSync(bin, [mode, String(PAGES), String(ACCESSES)], { encoding: 'utf8' });
+    return Number(/Mrec\/s ([\d.]+)/.exec(out)?.[1] ?? NaN);
+  } catch {
+    return null;
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+console.log(`record path: recordAccesses in batches of ${BATCH}, ${PAGES} lower-tier pages, ${ACCESSES} accesses, median of ${RUNS} runs`);
+const t = performance.now();
+const { pfns, nows } = makeStream(PAGES, ACCESSES);
+console.log(`stream generated in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+console.log('mode       TS Mrec/s  bytes/page  C Mrec/s  TS/C');
+for (const mode of ['default', 'precision'] as const) {
+  runTs(mode, pfns.subarray(0, Math.min(ACCESSES, 1 << 22)), nows); // warm-up
+  const runs = Array.from({ length: RUNS }, () => runTs(mode, pfns, nows));
+  const ts = median(runs.map((r) => r.mrecs));
+  if (runs[0]!.recorded !== ACCESSES) throw new Error(`recorded ${runs[0]!.recorded} of ${ACCESSES}`);
+  const c = median(Array.from({ length: RUNS }, () => runC(mode) ?? NaN));
+  const ratio = Number.isFinite(c) ? (ts / c).toFixed(2) : 'n/a (no gcc)';
+  console.log(
+    `${mode.padEnd(10)} ${ts.toFixed(1).padStart(9)}  ${runs[0]!.bytesPerPage.toFixed(2).padStart(10)}  ${Number.isFinite(c) ? c.toFixed(1).padStart(8) : '     n/a'}  ${ratio}`,
+  );
+}

@@ -1,12 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 /** Workspace packages with tests; each project resolves @pghot/* to source through the condition. */
-const pkgs = ['core', 'cli'];
+const projects = ['packages/core', 'packages/cli', 'examples/policy-min-freq'];
 
 export default defineConfig({
   resolve: { conditions: ['@pghot/source'] },
   ssr: { resolve: { conditions: ['@pghot/source'] } },
   test: {
-    projects: pkgs.map((name) => ({ extends: true, test: { name, root: `packages/${name}`, include: ['src/**/*.test.ts'] } })),
+    projects: projects.map((root) => ({ extends: true, test: { name: root.split('/')[1]!, root, include: ['src/**/*.test.ts'] } })),
   },
 });

@@ -301,9 +301,8 @@ export class Pghot {
     this.#trackHot = this.hooks.pagesHot.taps.length > 0;
     let recorded = 0;
     let counted = 0;
-    // Chunks keep each loop call short, so V8 optimizes the loops as whole functions with complete
-    // type feedback; one long call runs them as on-stack-replaced code, which V8 caches and
-    // deoptimizes at the loop exit on every batch (measured: 2x slower).
+    // Short loop calls let V8 compile the loops as whole functions from the feedback of complete
+    // runs, rather than only as on-stack replacement inside one long call.
     for (let start = 0; start < count; start += LOOP_CHUNK) {
       const end = Math.min(count, start + LOOP_CHUNK);
       recorded += this.#precise

@@ -1,0 +1,150 @@
+import type { AddressSpace, Simulation } from './sim.js';
+
+const FINE_MS = 100;
+
+export interface IntervalPoint {
+  tMs: number;
+  accesses: number;
+  fastTierHitRatio: number;
+  promotedPages: number;
+  demotedPages: number;
+}
+
+export interface OverheadEntry {
+  count: number;
+  ns: number;
+  foreground: boolean;
+}
+
+/** Run measurements gathered while the simulation runs: totals, per-interval series, migrations, ping-pong, overheads. */
+export class Metrics {
+  readonly topTierByIndex: Uint8Array;
+  fast = 0;
+  slow = 0;
+  promotedFolios = 0;
+  promotedPages = 0;
+  demotedFolios = 0;
+  demotedPages = 0;
+  migrationNs = 0;
+  pingPong = 0;
+  readonly series: IntervalPoint[] = [];
+  /** FTHR per 100 ms, for reaction times. */
+  readonly fineFast: number[] = [];
+  readonly fineTotal: number[] = [];
+  readonly overheads = new Map<string, OverheadEntry>();
+  readonly #sim: Simulation;
+  #hintFaults = 0;
+  #hintFaultNs = 0;
+  #iFast = 0;
+  #iSlow = 0;
+  #iPromoted = 0;
+  #iDemoted = 0;
+  #fFast = 0;
+  #fTotal = 0;
+  #lastIntervalMs = 0;
+
+  constructor(sim: Simulation) {
+    this.#sim = sim;
+    this.topTierByIndex = Uint8Array.from(sim.machine.nodes.map((n) => (n.topTier ? 1 : 0)));
+  }
+
+  accesses(fast: number, slow: number): void {
+    this.fast += fast;
+    this.slow += slow;
+    this.#iFast += fast;
+    this.#iSlow += slow;
+    this.#fFast += fast;
+    this.#fTotal += fast + slow;
+  }
+
+  hintFault(ns: number): void {
+    this.#hintFaults++;
+    this.#hintFaultNs += ns;
+  }
+
+  overhead(kind: string, count: number, ns: number, foreground: boolean): void {
+    const e = this.overheads.get(kind) ?? { count: 0, ns: 0, foreground };
+    e.count += count;
+    e.ns += ns;
+    this.overheads.set(kind, e);
+  }
+
+  /** A folio of `pages` moved; promotions and demotions of the same virtual page within the window are ping-pong. */
+  migrated(mm: AddressSpace, vbase: number, pages: number, promotion: boolean, ns: number): void {
+    const now = this.#sim.nowMs;
+    const window = this.#sim.options.pingPongWindowMs;
+    this.migrationNs += ns;
+    if (promotion) {
+      this.promotedFolios++;
+      this.promotedPages += pages;
+      this.#iPromoted += pages;
+      if (now - mm.lastDemoteMs[vbase]! <= window) this.pingPong++;
+      mm.lastPromoteMs[vbase] = now;
+    } else {
+      this.demotedFolios++;
+      this.demotedPages += pages;
+      this.#iDemoted += pages;
+      if (now - mm.lastPromoteMs[vbase]! <= window) this.pingPong++;
+      mm.lastDemoteMs[vbase] = now;
+    }
+  }
+
+  /** End of a 1 ms quantum at `nowMs`. */
+  quantum(nowMs: number): void {
+    if (nowMs % FINE_MS === 0) this.#closeFine();
+    if (nowMs - this.#lastIntervalMs >= this.#sim.options.intervalMs) this.#closeInterval(nowMs);
+  }
+
+  #closeFine(): void {
+    this.fineFast.push(this.#fFast);
+    this.fineTotal.push(this.#fTotal);
+    this.#fFast = 0;
+    this.#fTotal = 0;
+  }
+
+  #closeInterval(nowMs: number): void {
+    const total = this.#iFast + this.#iSlow;
+    this.series.push({
+      tMs: nowMs,
+      accesses: total,
+      fastTierHitRatio: total === 0 ? 0 : this.#iFast / total,
+      promotedPages: this.#iPromoted,
+      demotedPages: this.#iDemoted,
+    });
+    this.#iFast = this.#iSlow = this.#iPromoted = this.#iDemoted = 0;
+    this.#lastIntervalMs = nowMs;
+    this.#sim.oracles.closeInterval();
+  }
+
+  /** Close the partial last interval (at the end of the run). */
+  finish(nowMs: number): void {
+    if (this.#fTotal > 0) this.#closeFine();
+    if (nowMs > this.#lastIntervalMs) this.#closeInterval(nowMs);
+  }
+
+  hintFaultOverhead(): OverheadEntry {
+    return { count: this.#hintFaults, ns: this.#hintFaultNs, foreground: true };
+  }
+
+  /**
+   * Reaction time after each hot-set shift at `shiftMs`: from the shift until the 100 ms hit
+   * ratio is back at 90 % of its level in the second before the shift. null when it never is.
+   */
+  reactionTimesMs(shiftsMs: readonly number[]): (number | null)[] {
+    const ratio = (i: number) => (this.fineTotal[i]! > 0 ? this.fineFast[i]! / this.fineTotal[i]! : 0);
+    return shiftsMs.map((s) => {
+      const first = Math.round(s / FINE_MS);
+      const before = Math.max(0, first - 1000 / FINE_MS);
+      let f = 0;
+      let t = 0;
+      for (let i = before; i < first; i++) {
+        f += this.fineFast[i] ?? 0;
+        t += this.fineTotal[i] ?? 0;
+      }
+      if (t === 0) return null;
+      const goal = 0.9 * (f / t);
+      for (let i = first; i < this.fineTotal.length; i++) if (ratio(i) >= goal) return (i + 1) * FINE_MS - s;
+      return null;
+    });
+  }
+}

@@ -1,0 +1,138 @@
+import { PAGE_SIZE } from '@pghot/core';
+import type { Simulation } from './sim.js';
+
+export interface OracleResult {
+  fastTierHitRatio: number;
+  estimatedTimeNs: number;
+}
+export interface Oracles {
+  allFast: OracleResult;
+  staticTopK: OracleResult & { k: number };
+  intervalTopK: OracleResult & { k: number; intervalMs: number; migratedPages: number };
+}
+
+/**
+ * Records the run's memory accesses per (page, thread), in total and per interval, and computes
+ * the oracles on the same stream: all-fast, static top-K (the K most-accessed pages in the fast
+ * tier from the start), and interval top-K (each interval's K most-accessed pages in the fast tier,
+ * paying the migrations). K is the top tier's capacity above its high watermarks. Fast accesses
+ * cost the thread's local DRAM latency, slow ones the latency to its nearest lower-tier node.
+ */
+export class OracleRecorder {
+  readonly #sim: Simulation;
+  readonly #threads: number;
+  readonly #pages: number;
+  readonly #total: Uint32Array;
+  readonly #interval: Uint32Array;
+  readonly k: number;
+  readonly #fastNs: Float64Array;
+  readonly #slowNs: Float64Array;
+  // interval top-K accumulation
+  #inFast: Uint8Array = new Uint8Array(0);
+  #iHits = 0;
+  #iAll = 0;
+  readonly #iTimeNs: Float64Array;
+  #migratedPages = 0;
+  #intervals = 0;
+
+  constructor(sim: Simulation, pages: number) {
+    this.#sim = sim;
+    this.#threads = sim.threads.length;
+    this.#pages = pages;
+    this.#total = new Uint32Array(pages * this.#threads);
+    this.#interval = new Uint32Array(pages * this.#threads);
+    this.#inFast = new Uint8Array(pages);
+    const m = sim.machine;
+    this.k = m.nodes.filter((n) => n.topTier).reduce((a, n) => a + n.pages - n.watermarks.high, 0);
+    const cpu = m.cpuNsPerAccess;
+    this.#fastNs = Float64Array.from(sim.threads, (t) => cpu + m.latency[t.nodeIndex * m.nodeCount + t.nodeIndex]!);
+    this.#slowNs = Float64Array.from(sim.threads, (t) => {
+      const lower = m.nodes.filter((n) => !n.topTier);
+      if (lower.length === 0) return cpu + m.latency[t.nodeIndex * m.nodeCount + t.nodeIndex]!;
+      return cpu + Math.min(...lower.map((n) => m.latency[t.nodeIndex * m.nodeCount + n.index]!));
+    });
+    this.#iTimeNs = new Float64Array(this.#threads);
+  }
+
+  /** One memory access (LLC misses only) by thread `t` to global page `g`. */
+  record(t: number, g: number): void {
+    const i = g * this.#threads + t;
+    this.#total[i]!++;
+    this.#interval[i]!++;
+  }
+
+  /** The K pages with the most accesses in `counts`, ties to the lower page index. */
+  #topK(counts: Uint32Array): Uint8Array {
+    const T = this.#threads;
+    const sum = new Float64Array(this.#pages);
+    const touched: number[] = [];
+    for (let g = 0; g < this.#pages; g++) {
+      let s = 0;
+      for (let t = 0; t < T; t++) s += counts[g * T + t]!;
+      sum[g] = s;
+      if (s > 0) touched.push(g);
+    }
+    touched.sort((a, b) => sum[b]! - sum[a]! || a - b);
+    const fast = new Uint8Array(this.#pages);
+    for (let i = 0; i < Math.min(this.k, touched.length); i++) fast[touched[i]!] = 1;
+    return fast;
+  }
+
+  /** Hits and per-thread time of a placement over `counts`. */
+  #score(counts: Uint32Array, fast: Uint8Array, timeNs: Float64Array): { hits: number; all: number } {
+    const T = this.#threads;
+    let hits = 0;
+    let all = 0;
+    for (let g = 0; g < this.#pages; g++) {
+      for (let t = 0; t < T; t++) {
+        const c = counts[g * T + t]!;
+        if (c === 0) continue;
+        all += c;
+        if (fast[g] === 1) {
+          hits += c;
+          timeNs[t]! += c * this.#fastNs[t]!;
+        } else timeNs[t]! += c * this.#slowNs[t]!;
+      }
+    }
+    return { hits, all };
+  }
+
+  closeInterval(): void {
+    const fast = this.#topK(this.#interval);
+    // the first interval's set is placed at t = 0 for free, as static top-K's; later changes migrate
+    if (this.#intervals++ > 0) for (let g = 0; g < this.#pages; g++) if (fast[g] === 1 && this.#inFast[g] === 0) this.#migratedPages++;
+    this.#inFast = fast;
+    const { hits, all } = this.#score(this.#interval, fast, this.#iTimeNs);
+    this.#iHits += hits;
+    this.#iAll += all;
+    this.#interval.fill(0);
+  }
+
+  compute(): Oracles {
+    const sim = this.#sim;
+    const threads = sim.threads;
+    // LLC hits are fast in every placement
+    const llcHits = threads.reduce((a, t) => a + t.llcHits, 0);
+    const llcNs = Float64Array.from(threads, (t) => t.llcHits * (sim.machine.cpuNsPerAccess + sim.llcHitNs));
+    const accesses = threads.reduce((a, t) => a + t.accesses, 0);
+    const maxOf = (ns: Float64Array, extra = 0) => Math.max(...ns.map((x, t) => x + llcNs[t]!)) + extra;
+
+    const allFastNs = Float64Array.from(threads, (t, i) => (t.accesses - t.llcHits) * this.#fastNs[i]!);
+    const staticNs = new Float64Array(threads.length);
+    const s = this.#score(this.#total, this.#topK(this.#total), staticNs);
+    const m = sim.machine;
+    const perPageNs = (PAGE_SIZE * 1000) / m.migrationBandwidthMBps + m.migrationFixedNs;
+    const ratio = (hits: number) => (accesses === 0 ? 0 : (hits + llcHits) / accesses);
+    return {
+      allFast: { fastTierHitRatio: accesses === 0 ? 0 : 1, estimatedTimeNs: maxOf(allFastNs) },
+      staticTopK: { k: this.k, fastTierHitRatio: ratio(s.hits), estimatedTimeNs: maxOf(staticNs) },
+      intervalTopK: {
+        k: this.k,
+        intervalMs: sim.options.intervalMs,
+        migratedPages: this.#migratedPages,
+        fastTierHitRatio: ratio(this.#iHits),
+        estimatedTimeNs: maxOf(this.#iTimeNs, this.#migratedPages * perPageNs),
+      },
+    };
+  }
+}

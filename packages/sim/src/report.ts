@@ -1,0 +1,117 @@
+import { PAGE_SIZE } from '@pghot/core';
+import type { IntervalPoint, OverheadEntry } from './metrics.js';
+import type { OracleResult, Oracles } from './oracles.js';
+import type { Simulation, SimResult } from './sim.js';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export interface MigrationTotals {
+  folios: number;
+  pages: number;
+  bytes: number;
+  /** bytes over the estimated run time, in MB/s. */
+  MBps: number;
+}
+
+/** The JSON document of one run (`pghot run --format json`); its schema is docs/report-schema.md. */
+export interface RunReport {
+  schemaVersion: 1;
+  name: string;
+  machine: { name: string; nodes: { id: number; tier: number; capacityMiB: number; cpus: number[] }[] };
+  workload: { name: string; params: Record<string, unknown>; seed: number };
+  mode: string;
+  tunables: Record<string, number>;
+  sources: { name: string; id: number; enabled: boolean }[];
+  policy: string;
+  plugins: string[];
+  accesses: { total: number; fast: number; slow: number; llcHits: number };
+  fastTierHitRatio: number;
+  estimatedTimeNs: number;
+  slowdownVsAllFast: number;
+  slowdownVsNoPromotion: number | null;
+  promotions: MigrationTotals;
+  demotions: MigrationTotals;
+  pingPong: { windowMs: number; events: number; perPromotion: number };
+  reactionTimeMs: number | null;
+  reactionTimesMs: (number | null)[];
+  sourceOverheadNs: { total: number; foreground: number; background: number; byKind: Record<string, OverheadEntry> };
+  series: IntervalPoint[];
+  vmstat: Record<string, number>;
+  oracles: { allFast: OracleResult; noPromotion: OracleResult | null; staticTopK: Oracles['staticTopK']; intervalTopK: Oracles['intervalTopK'] };
+  verified: string[] | null;
+}
+
+const round = (x: number, digits = 6) => Number(x.toFixed(digits));
+
+function migrations(folios: number, pages: number, timeNs: number): MigrationTotals {
+  const bytes = pages * PAGE_SIZE;
+  return { folios, pages, bytes, MBps: timeNs > 0 ? round(bytes / (timeNs / 1e9) / 1e6, 3) : 0 };
+}
+
+/** Hot-set shift times of the run's workload, in ms (phase-shift), up to the end of the run. */
+export function shiftTimesMs(sim: Simulation, endMs: number): number[] {
+  const periods = sim.workload.processes.map((p) => p.shiftPeriodNs / 1e6).filter((x) => x > 0);
+  if (periods.length === 0) return [];
+  const period = Math.min(...periods);
+  const out: number[] = [];
+  for (let t = period; t < endMs; t += period) out.push(t);
+  return out;
+}
+
+/** Assemble the report of a finished run; `noPromotion` is the same workload's no-promotion run, when made. */
+export function buildReport(name: string, result: SimResult, noPromotion: SimResult | null, verified: string[] | null): RunReport {
+  const sim = result.sim;
+  const m = sim.metrics;
+  const engine = sim.engine;
+  const oracles = sim.oracles.compute();
+  const total = m.fast + m.slow;
+  const T = result.estimatedTimeNs;
+  const byKind: Record<string, OverheadEntry> = { hintFaults: m.hintFaultOverhead() };
+  for (const [k, v] of [...m.overheads].sort(([a], [b]) => a.localeCompare(b))) byKind[k] = { ...v };
+  let foreground = 0;
+  let background = 0;
+  for (const v of Object.values(byKind)) {
+    if (v.foreground) foreground += v.ns;
+    else background += v.ns;
+  }
+  const reactions = m.reactionTimesMs(shiftTimesMs(sim, sim.nowMs));
+  const found = reactions.filter((r): r is number => r !== null);
+  const policies = engine.plugins.filter((p) => p.kind === 'policy').map((p) => p.name);
+  const noPromotionOracle = noPromotion
+    ? { fastTierHitRatio: round(noPromotion.sim.metrics.fast / Math.max(1, noPromotion.sim.metrics.fast + noPromotion.sim.metrics.slow)), estimatedTimeNs: round(noPromotion.estimatedTimeNs, 1) }
+    : null;
+  return {
+    schemaVersion: 1,
+    name,
+    machine: {
+      name: sim.machine.name,
+      nodes: sim.machine.nodes.map((n) => ({ id: n.id, tier: n.tier, capacityMiB: n.pages / 256, cpus: [...n.cpus] })),
+    },
+    workload: { name: sim.workload.name, params: { ...sim.workload.params }, seed: sim.options.seed },
+    mode: engine.mode,
+    tunables: { ...engine.tunables.toJSON() },
+    sources: engine.sources().map((s) => ({ name: s.name, id: s.id, enabled: s.enabled })),
+    policy: policies.length > 0 ? policies.join('+') : `pghot (${engine.mode} mode)`,
+    plugins: engine.plugins.map((p) => p.name),
+    accesses: { total, fast: m.fast, slow: m.slow, llcHits: sim.threads.reduce((a, t) => a + t.llcHits, 0) },
+    fastTierHitRatio: round(total === 0 ? 0 : m.fast / total),
+    estimatedTimeNs: round(T, 1),
+    slowdownVsAllFast: round(T / oracles.allFast.estimatedTimeNs),
+    slowdownVsNoPromotion: noPromotion ? round(T / noPromotion.estimatedTimeNs) : null,
+    promotions: migrations(m.promotedFolios, m.promotedPages, T),
+    demotions: migrations(m.demotedFolios, m.demotedPages, T),
+    pingPong: { windowMs: sim.options.pingPongWindowMs, events: m.pingPong, perPromotion: round(m.promotedFolios === 0 ? 0 : m.pingPong / m.promotedFolios) },
+    reactionTimeMs: found.length === 0 ? null : round(found.reduce((a, b) => a + b, 0) / found.length, 1),
+    reactionTimesMs: reactions,
+    sourceOverheadNs: { total: round(foreground + background, 1), foreground: round(foreground, 1), background: round(background, 1), byKind },
+    series: m.series.map((p) => ({ ...p, fastTierHitRatio: round(p.fastTierHitRatio) })),
+    vmstat: engine.vmstat(),
+    oracles: {
+      allFast: { fastTierHitRatio: oracles.allFast.fastTierHitRatio, estimatedTimeNs: round(oracles.allFast.estimatedTimeNs, 1) },
+      noPromotion: noPromotionOracle,
+      staticTopK: { ...oracles.staticTopK, fastTierHitRatio: round(oracles.staticTopK.fastTierHitRatio), estimatedTimeNs: round(oracles.staticTopK.estimatedTimeNs, 1) },
+      intervalTopK: { ...oracles.intervalTopK, fastTierHitRatio: round(oracles.intervalTopK.fastTierHitRatio), estimatedTimeNs: round(oracles.intervalTopK.estimatedTimeNs, 1) },
+    },
+    verified,
+  };
+}

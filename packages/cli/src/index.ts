@@ -1,2 +1,2 @@
 export { runCli, createProgram, CLI_VERSION, type Io } from './program.js';
-export { runDemo, DEMO_DEFAULTS, type DemoOptions, type DemoReport, type DemoSecond } from './commands/demo.js';
+export { BUILTIN_CONFIGS, DEFAULT_COMPARISON, simConfigShape, resolveScenario, runConfigs, type Scenario, type ConfigUnderTest } from './commands/simulate.js';

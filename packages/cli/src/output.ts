@@ -1,24 +1,64 @@
+import type { RunReport } from '@pghot/sim';
 import Table from 'cli-table3';
 import pc from 'picocolors';
-import type { DemoReport } from './commands/demo.js';
 
 export type Format = 'table' | 'json';
 
-const ratio = (x: number) => x.toFixed(4);
+const ms = (ns: number) => (ns / 1e6).toFixed(1);
+const r4 = (x: number) => x.toFixed(4);
+const orDash = (x: number | null, f: (v: number) => string) => (x === null ? '-' : f(x));
 
-/** The demo report for people. Column headers are the JSON field names. */
-export function demoTable(report: DemoReport, color: boolean): string {
+function table(head: string[], color: boolean): Table.Table {
+  return new Table({ head, style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] } });
+}
+
+/** Configurations side by side, then the oracles of the (shared) access stream. Headers are JSON field names. */
+export function compareTable(reports: readonly RunReport[], color: boolean): string {
+  const first = reports[0]!;
   const bold = color ? pc.bold : (s: string) => s;
-  const style = { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] };
-  const perSecond = new Table({ head: ['second', 'accesses', 'fastTierAccesses', 'fastTierHitRatio', 'promotedPages'], style });
-  for (const s of report.seconds) perSecond.push([s.second, s.accesses, s.fastTierAccesses, ratio(s.fastTierHitRatio), s.promotedPages]);
-  const vm = new Table({ head: ['vmstat', 'value'], style });
-  for (const [k, v] of Object.entries(report.vmstat)) if (v !== 0) vm.push([k, v]);
-  const w = report.workload;
+  const runs = table(
+    ['name', 'policy', 'fastTierHitRatio', 'estimatedTimeMs', 'slowdownVsAllFast', 'slowdownVsNoPromotion', 'promotedPages', 'demotedPages', 'pingPong', 'reactionTimeMs', 'sourceOverheadMs'],
+    color,
+  );
+  for (const r of reports) {
+    runs.push([
+      r.name,
+      r.policy,
+      r4(r.fastTierHitRatio),
+      ms(r.estimatedTimeNs),
+      r.slowdownVsAllFast.toFixed(3),
+      orDash(r.slowdownVsNoPromotion, (x) => x.toFixed(3)),
+      r.promotions.pages,
+      r.demotions.pages,
+      r.pingPong.events,
+      orDash(r.reactionTimeMs, (x) => x.toFixed(0)),
+      ms(r.sourceOverheadNs.total),
+    ]);
+  }
+  const o = first.oracles;
+  const oracles = table(['oracle', 'fastTierHitRatio', 'estimatedTimeMs', 'note'], color);
+  oracles.push(['allFast', r4(o.allFast.fastTierHitRatio), ms(o.allFast.estimatedTimeNs), 'every access local DRAM']);
+  if (o.noPromotion) oracles.push(['noPromotion', r4(o.noPromotion.fastTierHitRatio), ms(o.noPromotion.estimatedTimeNs), 'first-touch placement kept']);
+  oracles.push(['staticTopK', r4(o.staticTopK.fastTierHitRatio), ms(o.staticTopK.estimatedTimeNs), `hottest ${o.staticTopK.k} pages pinned fast`]);
+  oracles.push([
+    'intervalTopK',
+    r4(o.intervalTopK.fastTierHitRatio),
+    ms(o.intervalTopK.estimatedTimeNs),
+    `each ${o.intervalTopK.intervalMs} ms's hottest ${o.intervalTopK.k}; ${o.intervalTopK.migratedPages} pages migrated`,
+  ]);
+  const w = first.workload;
   return [
-    bold(`pghot demo: ${report.mode} mode, ${w.seconds} s, ${w.accessesPerMs} hint-fault accesses/ms, 90 % on ${w.hotPages} hot CXL pages (seed ${w.seed})`),
-    perSecond.toString(),
-    vm.toString(),
-    `fastTierHitRatio ${ratio(report.totals.fastTierHitRatio)}, promotedPages ${report.totals.promotedPages}`,
+    bold(`machine ${first.machine.name}, workload ${w.name} (seed ${w.seed}), ${first.accesses.total} accesses per run`),
+    runs.toString(),
+    oracles.toString(),
   ].join('\n');
+}
+
+/** One run: the comparison table of one, then its per-interval series. */
+export function runTable(report: RunReport, color: boolean): string {
+  const series = table(['tMs', 'accesses', 'fastTierHitRatio', 'promotedPages', 'demotedPages'], color);
+  for (const p of report.series) series.push([p.tMs, p.accesses, r4(p.fastTierHitRatio), p.promotedPages, p.demotedPages]);
+  const vm = table(['vmstat', 'value'], color);
+  for (const [k, v] of Object.entries(report.vmstat)) if (v !== 0) vm.push([k, v]);
+  return [compareTable([report], color), series.toString(), vm.toString()].join('\n');
 }

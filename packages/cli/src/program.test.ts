@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { DemoReport } from './commands/demo.js';
+import type { RunReport } from '@pghot/sim';
 import { runCli } from './program.js';
 
 async function run(argv: string[], opts: { cwd?: string; tty?: boolean } = {}) {
@@ -15,6 +15,7 @@ async function run(argv: string[], opts: { cwd?: string; tty?: boolean } = {}) {
     stdout: (t) => void (stdout += t),
     stderr: (t) => void (stderr += t),
     stdoutIsTTY: opts.tty ?? false,
+    stderrIsTTY: false,
     cwd: opts.cwd ?? mkdtempSync(path.join(tmpdir(), 'pghot-cli-')),
     env: {},
   });
@@ -28,74 +29,119 @@ function projectWith(file: string, content: string): string {
   return dir;
 }
 
-const SMALL = ['--seconds', '2', '--accesses-per-ms', '200'];
+const REQUIRED_FIELDS = [
+  'schemaVersion', 'machine', 'workload', 'sources', 'policy', 'accesses', 'fastTierHitRatio', 'estimatedTimeNs', 'slowdownVsAllFast',
+  'promotions', 'demotions', 'pingPong', 'reactionTimeMs', 'sourceOverheadNs', 'vmstat', 'oracles',
+];
 
-describe('pghot demo', () => {
-  it('prints one JSON document when stdout is not a terminal, with consistent totals', async () => {
-    const { code, stdout, stderr } = await run(SMALL);
-    expect(code).toBe(0);
+const SMALL = ['--set', 'workload.accessesPerThread=300000', '--set', 'workload.footprintMiB=96'];
+
+describe('pghot run', () => {
+  it('prints one versioned JSON document when stdout is not a terminal', async () => {
+    const { code, stdout, stderr } = await run(['run', ...SMALL, '--verify']);
     expect(stderr).toBe('');
-    const report = JSON.parse(stdout) as DemoReport;
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as RunReport;
+    for (const key of REQUIRED_FIELDS) expect(report, key).toHaveProperty(key);
     expect(report.schemaVersion).toBe(1);
-    expect(report.workload).toEqual({ name: 'hotset', seed: 1, seconds: 2, accessesPerMs: 200, hotPages: 419_430, hotFraction: 0.9 });
-    expect(report.totals.accesses).toBe(400_000);
-    expect(report.seconds.map((s) => s.accesses)).toEqual([200_000, 200_000]);
-    // every access to a page still on CXL is a hint fault recorded into the store
-    expect(report.vmstat.pghot_recorded_accesses).toBe(report.totals.accesses - report.totals.fastTierAccesses);
-    expect(report.vmstat.pghot_recorded_hintfaults).toBe(report.vmstat.pghot_recorded_accesses);
-    expect(report.totals.promotedPages).toBe(report.vmstat.pgpromote_success);
-    expect(report.seconds.reduce((a, s) => a + s.promotedPages, 0)).toBe(report.totals.promotedPages);
-    expect(report.seconds[1]!.fastTierHitRatio).toBeGreaterThan(report.seconds[0]!.fastTierHitRatio);
+    expect(report.machine.name).toBe('dram+cxl');
+    expect(report.workload).toMatchObject({ name: 'gups-hotset', seed: 1, params: { accessesPerThread: 300_000, footprintMiB: 96 } });
+    expect(report.accesses.total).toBe(300_000);
+    expect(report.accesses.fast + report.accesses.slow).toBe(300_000);
+    expect(report.promotions.pages).toBe(report.vmstat.pgpromote_success);
+    expect(report.sources.find((s) => s.name === 'hintfaults')?.enabled).toBe(true);
+    expect(report.plugins).toEqual(['source-hintfault', 'sim-migrate']);
+    expect(report.verified).toEqual(['mapping', 'capacity', 'accesses', 'promotions']);
+  });
+
+  it('promotes the hot set: a 3 s run beats no promotion and counts every promoted page', async () => {
+    const report = JSON.parse((await run(['run', '--set', 'workload.accessesPerThread=12000000', '--verify'])).stdout) as RunReport;
+    expect(report.promotions.pages).toBeGreaterThan(0);
+    expect(report.promotions.pages).toBe(report.vmstat.pgpromote_success);
+    expect(report.vmstat.numa_hint_faults).toBe(report.vmstat.pghot_recorded_hintfaults);
+    expect(report.fastTierHitRatio).toBeGreaterThan(report.oracles.noPromotion!.fastTierHitRatio);
+    expect(report.slowdownVsNoPromotion).toBeLessThan(1);
+    expect(report.sourceOverheadNs.byKind.hintFaults!.count).toBe(report.vmstat.numa_hint_faults);
   });
 
   it('is byte-identical for the same seed and differs for another', async () => {
-    const a = await run([...SMALL, '--seed', '7']);
-    const b = await run([...SMALL, '--seed', '7']);
-    const c = await run([...SMALL, '--seed', '8']);
+    const a = await run(['run', ...SMALL, '--seed', '7']);
+    const b = await run(['run', ...SMALL, '--seed', '7']);
+    const c = await run(['run', ...SMALL, '--seed', '8']);
     expect(a.stdout).toBe(b.stdout);
     expect(a.stdout).not.toBe(c.stdout);
   });
 
-  it('applies the config file and --set over it', async () => {
-    const dir = projectWith('.pghotrc.yaml', 'mode: precision\ntunables:\n  freq_threshold: 5\n');
-    const report = JSON.parse((await run([...SMALL, '--set', 'freq_threshold=1'], { cwd: dir })).stdout) as DemoReport;
-    expect(report.mode).toBe('precision');
+  it('takes machine, workload, mode and tunables from the config file, and --set over them', async () => {
+    const dir = projectWith('.pghotrc.yaml', 'name: mine\nmode: precision\nmachine: 2dram+cxl\nworkload: { name: zipf, params: { accessesPerThread: 200000 } }\ntunables:\n  freq_threshold: 5\n');
+    const report = JSON.parse((await run(['run', '--set', 'freq_threshold=1'], { cwd: dir })).stdout) as RunReport;
+    expect(report).toMatchObject({ name: 'mine', mode: 'precision', machine: { name: '2dram+cxl' }, workload: { name: 'zipf' } });
     expect(report.tunables.freq_threshold).toBe(1);
-    expect(report.tunables.promote_freq_window_ms).toBe(5000);
+    expect(report.accesses.total).toBe(200_000);
   });
 
-  it('prints a table with the JSON field names on request, without colors off a terminal', async () => {
-    const { code, stdout } = await run([...SMALL, '--format', 'table']);
+  it('prints tables whose headers are the JSON field names, without colors off a terminal', async () => {
+    const { code, stdout } = await run(['run', ...SMALL, '--format', 'table']);
     expect(code).toBe(0);
-    expect(stdout).toContain('fastTierHitRatio');
-    expect(stdout).toContain('pgpromote_success');
+    for (const field of ['fastTierHitRatio', 'slowdownVsAllFast', 'promotedPages', 'staticTopK', 'tMs', 'vmstat']) expect(stdout).toContain(field);
     expect(stdout).not.toContain('\u001b[');
   });
 
   it('exits 2 with one message on stderr and nothing on stdout for bad input', async () => {
     for (const [argv, message] of [
-      [['--seed', 'x'], "option '--seed <n>' argument 'x' is invalid"],
-      [['--set', 'freq_thresh=1'], 'unknown tunable "freq_thresh"'],
-      [['--set', 'freq_threshold'], '--set expects tunable=integer'],
-      [['--set', 'freq_threshold=9'], '→ at tunables.freq_threshold'],
-      [['--format', 'xml'], "argument 'xml' is invalid"],
-      [['--config', 'nope.yaml'], 'nope.yaml: no such config file'],
-      [['frobnicate'], "too many arguments for 'demo'"],
+      [['run', '--seed', 'x'], "option '--seed <n>' argument 'x' is invalid"],
+      [['run', '--workload', 'nope'], '--workload: unknown workload "nope"; workloads: gups-hotset, phase-shift, zipf, scan, graph, mix'],
+      [['run', '--machine', 'big'], '--machine: unknown machine preset "big"; presets: dram+cxl, 2dram+cxl'],
+      [['run', '--set', 'freq_thresh=1'], 'unknown key "freq_thresh"'],
+      [['run', '--set', 'workload.hotFraction=2'], 'invalid parameters for workload "gups-hotset"'],
+      [['run', '--set', 'freq_threshold=9'], '→ at tunables.freq_threshold'],
+      [['run', '--placement', 'bind:7'], 'machine "dram+cxl" has no node 7'],
+      [['run', '--format', 'xml'], "argument 'xml' is invalid"],
+      [['run', '--config', 'nope.yaml'], 'nope.yaml: no such config file'],
+      [['compare', '--policies', 'pghot,policy-nope'], '--policies: "policy-nope" is not a built-in configuration'],
+      [['frobnicate'], "too many arguments for 'compare'"],
     ] as const) {
       const r = await run([...argv]);
       expect(r.code, argv.join(' ')).toBe(2);
-      expect(r.stdout).toBe('');
-      expect(r.stderr).toContain(message);
+      expect(r.stdout, argv.join(' ')).toBe('');
+      expect(r.stderr, argv.join(' ')).toContain(message);
     }
   });
 
-  it('names the file and key of a bad config value', async () => {
-    const dir = projectWith('.pghotrc.json', '{"tunables":{"kmigrated_batch_nr":5}}');
-    const r = await run(SMALL, { cwd: dir });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toBe(
-      `pghot: ${path.join(dir, '.pghotrc.json')}: invalid config (default mode):\n✖ Too small: expected number to be >=64\n  → at tunables.kmigrated_batch_nr\n`,
-    );
+  it('names the file and key of an impossible machine or a bad value', async () => {
+    const impossible = projectWith('.pghotrc.yaml', 'machine: { nodes: [{ id: 0, tier: 0, capacityMiB: 64 }], latencyNs: [[100]] }\n');
+    const r1 = await run(['run'], { cwd: impossible });
+    expect(r1.code).toBe(2);
+    expect(r1.stderr).toBe(`pghot: ${path.join(impossible, '.pghotrc.yaml')}: machine: impossible machine "custom": no top-tier node has CPUs\n`);
+    const bad = projectWith('.pghotrc.json', '{"tunables":{"kmigrated_batch_nr":5}}');
+    const r2 = await run(['run'], { cwd: bad });
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toBe(`pghot: ${path.join(bad, '.pghotrc.json')}: invalid config (default mode):\n✖ Too small: expected number to be >=64\n  → at tunables.kmigrated_batch_nr\n`);
+  });
+});
+
+describe('pghot compare', () => {
+  it('runs the built-in configurations side by side as a JSON array sharing one baseline', async () => {
+    const { code, stdout } = await run(['compare', ...SMALL, '--policies', 'pghot,pghot-threshold1']);
+    expect(code).toBe(0);
+    const reports = JSON.parse(stdout) as RunReport[];
+    expect(reports.map((r) => [r.name, r.tunables.freq_threshold])).toEqual([
+      ['pghot', 2],
+      ['pghot-threshold1', 1],
+    ]);
+    expect(reports[0]!.oracles.noPromotion).toEqual(reports[1]!.oracles.noPromotion);
+  });
+
+  it('compares two config files without code changes', async () => {
+    const dir = projectWith('a.yaml', 'name: a\nworkload: { name: gups-hotset, params: { accessesPerThread: 200000 } }\n');
+    writeFileSync(path.join(dir, 'b.yaml'), 'name: b\nmode: precision\ntunables: { freq_threshold: 1 }\n');
+    const { code, stdout } = await run(['compare', '--config', 'a.yaml', '--config', 'b.yaml'], { cwd: dir });
+    expect(code).toBe(0);
+    const reports = JSON.parse(stdout) as RunReport[];
+    expect(reports.map((r) => [r.name, r.mode, r.tunables.freq_threshold, r.accesses.total])).toEqual([
+      ['a', 'default', 2, 200_000],
+      ['b', 'precision', 1, 200_000],
+    ]);
   });
 });
 
@@ -142,12 +188,12 @@ describe('the pghot binary', () => {
     );
 
   it('exits 0 with JSON on a pipe, and 2 on a usage error', async () => {
-    const ok = await spawnCli(['--seconds', '1', '--accesses-per-ms', '10']);
+    const ok = await spawnCli(['run', '--set', 'workload.accessesPerThread=100000']);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout).schemaVersion).toBe(1);
-    const bad = await spawnCli(['--seconds', '0']);
+    const bad = await spawnCli(['run', '--seed', '-1']);
     expect(bad.code).toBe(2);
     expect(bad.stdout).toBe('');
-    expect(bad.stderr).toContain("option '--seconds <n>' argument '0' is invalid");
+    expect(bad.stderr).toContain("option '--seed <n>' argument '-1' is invalid");
   });
 });

@@ -1,88 +1,122 @@
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
-import { ConfigError, CORE_VERSION, TUNABLE_NAMES, tunablesSchema, type TunableName } from '@pghot/core';
+import { ConfigError, CORE_VERSION, PghotError, tunablesSchema } from '@pghot/core';
 import { loadConfig, type ResolvedConfig } from '@pghot/core/config';
-import { DEMO_DEFAULTS, runDemo } from './commands/demo.js';
-import { demoTable, type Format } from './output.js';
+import { WORKLOAD_NAMES, MACHINE_PRESETS } from '@pghot/sim';
+import {
+  BUILTIN_CONFIGS,
+  configFromFile,
+  configFromName,
+  DEFAULT_COMPARISON,
+  parseSets,
+  resolveScenario,
+  runConfigs,
+  simConfigShape,
+  type ConfigUnderTest,
+  type ScenarioFlags,
+} from './commands/simulate.js';
+import { compareTable, runTable, type Format } from './output.js';
 
 export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
   stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
   cwd: string;
   env: Record<string, string | undefined>;
 }
 
 export const CLI_VERSION = '0.1.0';
 
-/** Usage and config errors: reported on stderr with exit code 2. */
-class UsageError extends Error {}
-
 const intOption = (name: string, min: number) => (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}.`);
   return n;
 };
-
-/** `--set key=value` for tunables, applied over the config file's. */
-function parseSets(sets: string[]): Partial<Record<TunableName, number>> {
-  const out: Partial<Record<TunableName, number>> = {};
-  for (const set of sets) {
-    const m = /^([A-Za-z_]+)=(-?\d+|0x[0-9a-fA-F]+)$/.exec(set);
-    if (!m) throw new UsageError(`--set expects tunable=integer (e.g. freq_threshold=1), got "${set}"`);
-    const key = m[1] as TunableName;
-    if (!TUNABLE_NAMES.includes(key)) throw new UsageError(`--set ${set}: unknown tunable "${key}"; tunables are ${TUNABLE_NAMES.join(', ')}`);
-    out[key] = Number(m[2]);
-  }
-  return out;
-}
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 function resolveFormat(format: Format | undefined, io: Io): Format {
   return format ?? (io.stdoutIsTTY ? 'table' : 'json');
 }
 
-/** The `pghot` program; `io` makes it testable in-process. Resolves to the exit code. */
+const load = (io: Io, file?: string) => loadConfig({ cwd: io.cwd, extend: simConfigShape, ...(file ? { file } : {}) });
+
+/** Progress on stderr: only on a terminal, outside CI, for table output; one line rewritten in place. */
+function progressReporter(io: Io, format: Format): ((label: string, fraction: number) => void) | undefined {
+  if (!io.stderrIsTTY || io.env.CI || format === 'json') return undefined;
+  return (label, fraction) => io.stderr(`\r\u001b[2K${label}: ${(fraction * 100).toFixed(0)} %`);
+}
+
+/** The `pghot` program; `io` makes it testable in-process. */
 export function createProgram(io: Io): Command {
   const program = new Command()
     .name('pghot')
-    .description('pghot: hot page tracking and promotion for tiered memory (Linux pghot, in TypeScript)')
+    .description('pghot: hot page tracking and promotion for tiered memory (Linux pghot, in TypeScript), on a simulated machine')
     .version(`${CLI_VERSION} (@pghot/core ${CORE_VERSION})`)
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
 
-  const formatOption = () => new Option('--format <format>', 'table for people, json for tools (default: table on a terminal, else json)').choices(['table', 'json'] as const);
+  const scenarioOptions = (cmd: Command) =>
+    cmd
+      .option('--machine <preset>', `machine preset (${Object.keys(MACHINE_PRESETS).join(', ')}) (default: dram+cxl)`)
+      .option('--workload <name>', `workload (${WORKLOAD_NAMES.join(', ')}) (default: gups-hotset)`)
+      .option('--placement <where>', 'first-touch placement: local, preferred:<node> or bind:<node> (default: preferred on the first lower-tier node)')
+      .option('--set <key=value>', 'a tunable (freq_threshold=1) or a workload parameter (workload.hotFraction=0.2); repeatable', collect, [] as string[])
+      .option('--seed <n>', 'seed of the workload (default: 1)', intOption('--seed', 0))
+      .option('--verify', 'check the simulator invariants after each run')
+      .addOption(new Option('--format <format>', 'table for people, json for tools (default: table on a terminal, else json)').choices(['table', 'json'] as const))
+      .option('--no-color', 'no colors in tables');
 
-  program
-    .command('demo', { isDefault: true })
-    .description('run a built-in demonstration of the core: synthetic hint faults on a DRAM + CXL machine, kmigrated promoting hot CXL pages')
+  scenarioOptions(program.command('run').description('run one configuration on the simulated machine, with the oracles'))
     .option('--config <file>', 'config file (default: searched from the current directory)')
-    .option('--seed <n>', 'seed of the access stream', intOption('--seed', 0), DEMO_DEFAULTS.seed)
-    .option('--seconds <n>', 'simulated seconds', intOption('--seconds', 1), DEMO_DEFAULTS.seconds)
-    .option('--accesses-per-ms <n>', 'accesses reported per simulated ms', intOption('--accesses-per-ms', 1), DEMO_DEFAULTS.accessesPerMs)
-    .option('--set <tunable=value...>', 'override a tunable, e.g. --set freq_threshold=1', [] as string[])
-    .addOption(formatOption())
-    .option('--no-color', 'no colors in tables')
-    .action(async (opts) => {
-      const config = await loadConfig({ cwd: io.cwd, ...(opts.config ? { file: opts.config } : {}) });
-      const report = await runDemo({
-        seed: opts.seed,
-        seconds: opts.seconds,
-        accessesPerMs: opts.accessesPerMs,
-        mode: config.mode,
-        stickyReady: config.stickyReady,
-        tunables: { ...config.tunables, ...parseSets(opts.set) },
-        plugins: config.plugins,
-      });
-      if (resolveFormat(opts.format, io) === 'json') io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-      else io.stdout(`${demoTable(report, opts.color && io.stdoutIsTTY && !io.env.NO_COLOR)}\n`);
+    .action(async (raw) => {
+      const opts = raw as ScenarioCliOptions & { config?: string };
+      const config = await load(io, opts.config);
+      const format = resolveFormat(opts.format, io);
+      const scenario = resolveScenario(flagsOf(opts), config.extra, config.filepath);
+      const [report] = await runConfigs(scenario, [configFromFile(config, parseSets(opts.set).tunables)], progressReporter(io, format));
+      finishProgress(io, format);
+      if (format === 'json') io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+      else io.stdout(`${runTable(report!, opts.color && io.stdoutIsTTY && !io.env.NO_COLOR)}\n`);
+    });
+
+  scenarioOptions(
+    program
+      .command('compare', { isDefault: true })
+      .description(`run several configurations on one workload side by side, with the oracles (default: ${DEFAULT_COMPARISON.join(', ')})`),
+  )
+    .option('--config <file>', 'a config file to compare; repeatable', collect, [] as string[])
+    .option('--policies <names>', `comma-separated built-in configurations (${Object.keys(BUILTIN_CONFIGS).join(', ')}) or installed policy plugins`)
+    .action(async (raw) => {
+      const opts = raw as ScenarioCliOptions & { config: string[]; policies?: string };
+      const format = resolveFormat(opts.format, io);
+      const overrides = parseSets(opts.set).tunables;
+      const configs: ConfigUnderTest[] = [];
+      let scenarioSource: ResolvedConfig | null = null;
+      for (const file of opts.config) {
+        const config = await load(io, file);
+        scenarioSource ??= config;
+        configs.push(configFromFile(config, overrides));
+      }
+      const names = opts.policies ? opts.policies.split(',').map((s) => s.trim()).filter(Boolean) : opts.config.length === 0 ? DEFAULT_COMPARISON : [];
+      for (const name of names) configs.push(await configFromName(name, io.cwd, overrides));
+      const unique = new Set(configs.map((c) => c.name));
+      if (unique.size !== configs.length) throw new ConfigError(`two configurations are named alike (${configs.map((c) => c.name).join(', ')}); give each config file a distinct "name"`);
+      // the first config file (or, without one, the config found from the current directory) sets machine and workload
+      scenarioSource ??= await load(io);
+      const scenario = resolveScenario(flagsOf(opts), scenarioSource.extra, scenarioSource.filepath);
+      const reports = await runConfigs(scenario, configs, progressReporter(io, format));
+      finishProgress(io, format);
+      if (format === 'json') io.stdout(`${JSON.stringify(reports, null, 2)}\n`);
+      else io.stdout(`${compareTable(reports, opts.color && io.stdoutIsTTY && !io.env.NO_COLOR)}\n`);
     });
 
   const config = program.command('config').description('inspect the configuration');
   config
     .command('print')
-    .description('print the resolved config: file, mode, tunables, plugins by name and version')
+    .description('print the resolved config: file, mode, tunables (with defaults), plugins by name and version, simulator keys')
     .option('--config <file>', 'config file (default: searched from the current directory)')
     .action(async (opts) => {
-      const resolved = await loadConfig({ cwd: io.cwd, ...(opts.config ? { file: opts.config } : {}) });
+      const resolved = await load(io, opts.config);
       io.stdout(`${JSON.stringify(printable(resolved), null, 2)}\n`);
     });
   config
@@ -90,10 +124,31 @@ export function createProgram(io: Io): Command {
     .description('check a config file: exit 0 when valid, 2 with the file and key path when not')
     .option('--config <file>', 'config file (default: searched from the current directory)')
     .action(async (opts) => {
-      const resolved = await loadConfig({ cwd: io.cwd, ...(opts.config ? { file: opts.config } : {}) });
+      const resolved = await load(io, opts.config);
+      resolveScenario({ set: [] }, resolved.extra, resolved.filepath);
       io.stdout(`valid: ${resolved.filepath ?? '(no config file; defaults)'}\n`);
     });
   return program;
+}
+
+/** The options every simulating command takes (commander's typing is lost through the shared helper). */
+interface ScenarioCliOptions {
+  machine?: string;
+  workload?: string;
+  placement?: string;
+  set: string[];
+  seed?: number;
+  verify?: true;
+  format?: Format;
+  color: boolean;
+}
+
+function flagsOf(opts: ScenarioCliOptions): ScenarioFlags {
+  return { machine: opts.machine, workload: opts.workload, seed: opts.seed, placement: opts.placement, set: opts.set, verify: opts.verify };
+}
+
+function finishProgress(io: Io, format: Format): void {
+  if (progressReporter(io, format)) io.stderr('\r\u001b[2K');
 }
 
 function printable(config: ResolvedConfig) {
@@ -115,12 +170,16 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
   } catch (e) {
-    const err = e as Error & { code?: string; exitCode?: number };
+    const err = e as Error & { code?: string };
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-    if (err.code?.startsWith('commander.')) return 2; // commander already printed the message
-    if (err instanceof UsageError || err instanceof ConfigError) {
+    if (err.code?.startsWith('commander.')) return 2; // commander printed the message
+    if (err instanceof ConfigError) {
       io.stderr(`pghot: ${err.message}\n`);
       return 2;
+    }
+    if (err instanceof PghotError) {
+      io.stderr(`pghot: ${err.message}\n`);
+      return 1;
     }
     io.stderr(`pghot: ${err.stack ?? err.message}\n`);
     return 1;

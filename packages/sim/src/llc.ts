@@ -1,9 +1,9 @@
 /** A set-associative last-level cache of 64-byte lines with LRU replacement. */
 export interface LlcOptions {
   sizeMiB: number;
-  ways?: number;
+  ways?: number | undefined;
   /** Cost of a hit, instead of the memory latency. */
-  hitNs?: number;
+  hitNs?: number | undefined;
 }
 
 export class Llc {

@@ -41,7 +41,7 @@ const defineWorkload = <S extends z.ZodType>(def: WorkloadDef<S>): WorkloadDef<S
 
 const common = {
   footprintMiB: z.number().positive().default(128),
-  accessesPerThread: z.int().min(1).default(16_000_000),
+  accessesPerThread: z.int().min(1).default(40_000_000),
   cpus: z.array(z.int().min(0)).optional(),
 };
 
@@ -169,7 +169,7 @@ export const WORKLOADS = {
       'Graph500-like: per thread, edgeFraction of accesses stream its slice of the edge array (line by line), the rest read vertex properties with power-law popularity (Zipf theta), threads spread over the top-tier nodes',
     schema: z.strictObject({
       ...common,
-      accessesPerThread: z.int().min(1).default(8_000_000),
+      accessesPerThread: z.int().min(1).default(20_000_000),
       threads: z.int().min(1).default(2),
       vertexFraction: z.number().gt(0).lt(1).default(0.25),
       edgeFraction: z.number().min(0).max(1).default(0.5),

@@ -47,6 +47,7 @@ export function hintFaultSource(options: HintFaultOptions = {}): PghotPlugin {
         cursor: number;
         local: number;
         remote: number;
+        scans: number;
       }
       const state = new Map<AddressSpace, ScanState>();
 
@@ -74,11 +75,13 @@ export function hintFaultSource(options: HintFaultOptions = {}): PghotPlugin {
         const budget = o.scanSizeMb * 256;
         for (const mm of sim.processes) {
           let s = state.get(mm);
-          if (!s) state.set(mm, (s = { next: o.scanDelayMs, period: o.scanPeriodMinMs, cursor: 0, local: 0, remote: 0 }));
+          if (!s) state.set(mm, (s = { next: o.scanDelayMs, period: o.scanPeriodMinMs, cursor: 0, local: 0, remote: 0, scans: 0 }));
           if (now < s.next) continue;
-          // adapt the period to the faults since the last scan window
-          if (s.local + s.remote === 0 || s.remote * 10 < (s.local + s.remote) * 3) s.period = Math.min(s.period * 2, o.scanPeriodMaxMs);
-          else s.period = Math.max(Math.floor(s.period / 2), o.scanPeriodMinMs);
+          // adapt the period to the faults of the last scan window (none before the first scan)
+          if (s.scans++ > 0) {
+            if (s.local + s.remote === 0 || s.remote * 10 < (s.local + s.remote) * 3) s.period = Math.min(s.period * 2, o.scanPeriodMaxMs);
+            else s.period = Math.max(Math.floor(s.period / 2), o.scanPeriodMinMs);
+          }
           s.local = s.remote = 0;
           s.next = now + s.period;
           let updated = 0;

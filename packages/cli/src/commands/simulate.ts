@@ -1,0 +1,206 @@
+import path from 'node:path';
+import { ConfigError, TUNABLE_NAMES, type PghotMode, type PghotPlugin, type TunableName, type TunablesInput } from '@pghot/core';
+import { resolvePlugins, type ResolvedConfig } from '@pghot/core/config';
+import { buildMachine, createWorkload, runBaseline, runSimulation, type Machine, type RunReport, type SimOptions } from '@pghot/sim';
+import hintFaultSource from '@pghot/source-hintfault';
+import { z } from 'zod';
+
+const llcSchema = z.strictObject({ sizeMiB: z.number().positive(), ways: z.int().min(1).max(64).optional(), hitNs: z.number().min(0).optional() });
+const simSectionSchema = z.strictObject({
+  intervalMs: z.int().min(1).optional(),
+  pingPongWindowMs: z.number().min(0).optional(),
+  hintFaultNs: z.number().min(0).optional(),
+  demotion: z.boolean().optional(),
+  llc: z.union([z.literal(false), llcSchema]).optional(),
+});
+const placementSchema = z.strictObject({ policy: z.enum(['local', 'preferred', 'bind']), node: z.int().min(0).optional() });
+const moveAtSchema = z.strictObject({ timeMs: z.number().min(0), node: z.int().min(0) });
+
+/** Config keys the simulator adds to core's (machine, workload, placement...). */
+export const simConfigShape = {
+  /** A label for this configuration in reports (default: the config file's name). */
+  name: z.string().min(1).optional(),
+  /** A preset name or a machine spec (see docs/simulator.md). */
+  machine: z.union([z.string(), z.looseObject({})]).optional(),
+  workload: z.union([z.string(), z.strictObject({ name: z.string(), params: z.record(z.string(), z.unknown()).optional() })]).optional(),
+  seed: z.int().min(0).optional(),
+  placement: placementSchema.optional(),
+  moveAt: moveAtSchema.optional(),
+  sim: simSectionSchema.optional(),
+};
+
+export const DEFAULTS = { machine: 'dram+cxl', workload: 'gups-hotset', seed: 1 } as const;
+
+/** The configurations `pghot compare` runs without arguments, and that `--policies` can name. */
+export const BUILTIN_CONFIGS: Readonly<Record<string, { description: string; mode: PghotMode; tunables: TunablesInput }>> = {
+  pghot: { description: 'pghot, default mode (u8 records, threshold 2, window 3000 ms)', mode: 'default', tunables: {} },
+  'pghot-precision': { description: 'pghot, precision mode (u32 records with nid, window 5000 ms)', mode: 'precision', tunables: {} },
+  'pghot-threshold1': { description: 'pghot, default mode, freq_threshold 1 (as the posted NUMAB2 benchmarks)', mode: 'default', tunables: { freq_threshold: 1 } },
+};
+export const DEFAULT_COMPARISON = Object.keys(BUILTIN_CONFIGS);
+
+/** What the command line says, over what the config file says. */
+export interface ScenarioFlags {
+  machine?: string | undefined;
+  workload?: string | undefined;
+  seed?: number | undefined;
+  placement?: string | undefined;
+  set: readonly string[];
+  verify?: boolean | undefined;
+}
+
+export interface Scenario {
+  machine: Machine;
+  workload: { name: string; params: Record<string, unknown> };
+  seed: number;
+  placement: { policy: 'local' | 'preferred' | 'bind'; node?: number };
+  moveAt: { timeMs: number; node: number } | undefined;
+  sim: z.output<typeof simSectionSchema>;
+  verify: boolean;
+}
+
+export interface ConfigUnderTest {
+  name: string;
+  mode: PghotMode;
+  stickyReady: boolean;
+  tunables: TunablesInput;
+  plugins: PghotPlugin[];
+}
+
+const usage = (message: string) => new ConfigError(message, { code: 'PGHOT_USAGE' });
+
+function parseValue(raw: string): unknown {
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  if (/^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i.test(raw) || /^0x[0-9a-f]+$/i.test(raw)) return Number(raw);
+  return raw;
+}
+
+/** `--set` pairs: tunables by kernel name, `workload.<param>` for workload parameters. */
+export function parseSets(sets: readonly string[]): { tunables: Partial<Record<TunableName, number>>; workload: Record<string, unknown> } {
+  const tunables: Partial<Record<TunableName, number>> = {};
+  const workload: Record<string, unknown> = {};
+  for (const set of sets) {
+    const eq = set.indexOf('=');
+    if (eq <= 0) throw usage(`--set expects key=value (a tunable such as freq_threshold=1, or workload.<param>=value), got "${set}"`);
+    const key = set.slice(0, eq);
+    const value = parseValue(set.slice(eq + 1));
+    if (key.startsWith('workload.') && key.length > 'workload.'.length) {
+      workload[key.slice('workload.'.length)] = value;
+    } else if ((TUNABLE_NAMES as readonly string[]).includes(key)) {
+      if (typeof value !== 'number' || !Number.isInteger(value)) throw usage(`--set ${set}: tunable ${key} takes an integer`);
+      tunables[key as TunableName] = value;
+    } else {
+      throw usage(`--set ${set}: unknown key "${key}"; use a tunable (${TUNABLE_NAMES.join(', ')}) or workload.<param>`);
+    }
+  }
+  return { tunables, workload };
+}
+
+function parsePlacement(raw: string, machine: Machine): Scenario['placement'] {
+  if (raw === 'local') return { policy: 'local' };
+  const m = /^(preferred|bind):(\d+)$/.exec(raw);
+  if (!m) throw usage(`--placement expects local, preferred:<node> or bind:<node>, got "${raw}"`);
+  const node = Number(m[2]);
+  if (machine.indexOf[node]! < 0) throw usage(`--placement ${raw}: machine "${machine.name}" has no node ${node} (nodes: ${machine.nodes.map((n) => n.id).join(', ')})`);
+  return { policy: m[1] as 'preferred' | 'bind', node };
+}
+
+/**
+ * The machine, workload and run options: command-line flags over the config file over the
+ * defaults. Pages start on the first lower-tier node (as in the pghot microbenchmarks) unless a
+ * placement is given.
+ */
+export function resolveScenario(flags: ScenarioFlags, extra: Record<string, unknown>, file: string | null): Scenario {
+  const where = (key: string) => (file ? `${file}: ${key}` : key);
+  const machineInput = flags.machine ?? (extra.machine as string | Record<string, unknown> | undefined) ?? DEFAULTS.machine;
+  let machine: Machine;
+  try {
+    machine = buildMachine(machineInput as never);
+  } catch (e) {
+    throw new ConfigError(`${flags.machine ? '--machine' : where('machine')}: ${(e as Error).message}`, { code: 'PGHOT_MACHINE' });
+  }
+  const w = (extra.workload ?? DEFAULTS.workload) as string | { name: string; params?: Record<string, unknown> };
+  const fromFile = typeof w === 'string' ? { name: w, params: {} } : { name: w.name, params: w.params ?? {} };
+  const sets = parseSets(flags.set);
+  const workload = flags.workload ? { name: flags.workload, params: sets.workload } : { name: fromFile.name, params: { ...fromFile.params, ...sets.workload } };
+  try {
+    createWorkload(workload.name, workload.params);
+  } catch (e) {
+    throw new ConfigError(`${flags.workload ? '--workload' : where('workload')}: ${(e as Error).message}`, { code: 'PGHOT_WORKLOAD' });
+  }
+  const lower = machine.nodes.find((n) => !n.topTier);
+  const placement = flags.placement
+    ? parsePlacement(flags.placement, machine)
+    : ((extra.placement as Scenario['placement'] | undefined) ?? (lower ? { policy: 'preferred' as const, node: lower.id } : { policy: 'local' as const }));
+  return {
+    machine,
+    workload,
+    seed: flags.seed ?? (extra.seed as number | undefined) ?? DEFAULTS.seed,
+    placement,
+    moveAt: extra.moveAt as Scenario['moveAt'],
+    sim: (extra.sim as Scenario['sim'] | undefined) ?? {},
+    verify: flags.verify ?? false,
+  };
+}
+
+/** The default source (NUMA hint faults) joins any configuration that loads no source of its own. */
+function withDefaultSource(plugins: readonly PghotPlugin[]): PghotPlugin[] {
+  return plugins.some((p) => p.kind === 'source') ? [...plugins] : [hintFaultSource(), ...plugins];
+}
+
+export function configFromFile(config: ResolvedConfig, overrides: Partial<Record<TunableName, number>>): ConfigUnderTest {
+  return {
+    name: (config.extra.name as string | undefined) ?? (config.filepath ? path.basename(config.filepath) : 'pghot'),
+    mode: config.mode,
+    stickyReady: config.stickyReady,
+    tunables: { ...config.tunables, ...overrides },
+    plugins: withDefaultSource(config.plugins),
+  };
+}
+
+/** A `--policies` entry: a built-in configuration, or a plugin resolved from `cwd`, with the default source. */
+export async function configFromName(name: string, cwd: string, overrides: Partial<Record<TunableName, number>>): Promise<ConfigUnderTest> {
+  const builtin = BUILTIN_CONFIGS[name];
+  if (builtin) return { name, mode: builtin.mode, stickyReady: false, tunables: { ...builtin.tunables, ...overrides }, plugins: withDefaultSource([]) };
+  try {
+    const { plugins } = await resolvePlugins([name], path.join(cwd, 'pghot.config.js'));
+    return { name, mode: 'default', stickyReady: false, tunables: { ...overrides }, plugins: withDefaultSource(plugins) };
+  } catch (e) {
+    const why = (e as Error).message.replace(/^.*pghot\.config\.js: /, '');
+    throw new ConfigError(`--policies: "${name}" is not a built-in configuration (${Object.keys(BUILTIN_CONFIGS).join(', ')}), and ${why}`, {
+      code: 'PGHOT_UNKNOWN_PLUGIN',
+    });
+  }
+}
+
+export function simOptions(s: Scenario, c: ConfigUnderTest, onProgress?: (fraction: number) => void): SimOptions {
+  return {
+    machine: s.machine,
+    workload: s.workload,
+    seed: s.seed,
+    placement: s.placement,
+    ...(s.moveAt ? { moveAt: s.moveAt } : {}),
+    mode: c.mode,
+    tunables: c.tunables,
+    stickyReady: c.stickyReady,
+    plugins: c.plugins,
+    verify: s.verify,
+    ...(s.sim.intervalMs !== undefined ? { intervalMs: s.sim.intervalMs } : {}),
+    ...(s.sim.pingPongWindowMs !== undefined ? { pingPongWindowMs: s.sim.pingPongWindowMs } : {}),
+    ...(s.sim.hintFaultNs !== undefined ? { hintFaultNs: s.sim.hintFaultNs } : {}),
+    ...(s.sim.demotion !== undefined ? { demotion: s.sim.demotion } : {}),
+    ...(s.sim.llc !== undefined ? { llc: s.sim.llc } : {}),
+    ...(onProgress ? { onProgress } : {}),
+  };
+}
+
+/** Run each configuration on the scenario, sharing one no-promotion baseline. */
+export async function runConfigs(s: Scenario, configs: readonly ConfigUnderTest[], progress?: (label: string, fraction: number) => void): Promise<RunReport[]> {
+  progress?.('no-promotion baseline', 0);
+  const baseline = await runBaseline(simOptions(s, { name: 'no-promotion', mode: 'default', stickyReady: false, tunables: {}, plugins: [] }));
+  const reports: RunReport[] = [];
+  for (const c of configs) {
+    reports.push(await runSimulation({ ...simOptions(s, c, progress ? (f) => progress(c.name, f) : undefined), name: c.name, baseline }));
+  }
+  return reports;
+}

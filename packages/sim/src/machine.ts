@@ -9,6 +9,8 @@ export const simNodeSchema = z.strictObject({
   tier: z.int().min(0),
   capacityMiB: z.number().positive(),
   cpus: z.array(z.int().min(0)).default([]),
+  /** Watermarks in pages, instead of Linux's formula (small test machines). */
+  watermarkPages: z.strictObject({ min: z.int().min(0), low: z.int().min(0), high: z.int().min(0), promo: z.int().min(0) }).optional(),
 });
 
 export const machineSchema = z.strictObject({
@@ -116,7 +118,9 @@ export function buildMachine(input: string | MachineSpec): Machine {
       if (cpus.has(cpu)) problem(`CPU ${cpu} is on node ${cpus.get(cpu)} and node ${node.id}`);
       cpus.set(cpu, node.id);
     }
-    if (Math.round(node.capacityMiB * PAGES_PER_MIB) < 1024) problem(`node ${node.id} has ${node.capacityMiB} MiB; at least 4 MiB (1024 pages) per node`);
+    if (Math.round(node.capacityMiB * PAGES_PER_MIB) < 1) problem(`node ${node.id} has ${node.capacityMiB} MiB: less than one 4 KiB page`);
+    const w = node.watermarkPages;
+    if (w && !(w.min <= w.low && w.low <= w.high && w.high <= w.promo)) problem(`node ${node.id}: watermarkPages must satisfy min <= low <= high <= promo`);
   }
   const topTier = Math.min(...m.nodes.map((x) => x.tier));
   if (!m.nodes.some((x) => x.tier === topTier && x.cpus.length > 0)) problem('no top-tier node has CPUs');
@@ -142,7 +146,7 @@ export function buildMachine(input: string | MachineSpec): Machine {
       startPfn,
       cpus: x.cpus,
       topTier: x.tier === topTier,
-      watermarks: { min, low: min + delta, high: min + 2 * delta, promo: min + 3 * delta },
+      watermarks: x.watermarkPages ?? { min, low: min + delta, high: min + 2 * delta, promo: min + 3 * delta },
       demotionTarget: -1,
     };
   });

@@ -15,7 +15,7 @@ export interface Oracles {
  * Records the run's memory accesses per (page, thread), in total and per interval, and computes
  * the oracles on the same stream: all-fast, static top-K (the K most-accessed pages in the fast
  * tier from the start), and interval top-K (each interval's K most-accessed pages in the fast tier,
- * paying the migrations). K is the top tier's capacity above its high watermarks. Fast accesses
+ * paying the migrations). K is the top tier's capacity above its low watermarks. Fast accesses
  * cost the thread's local DRAM latency, slow ones the latency to its nearest lower-tier node.
  */
 export class OracleRecorder {
@@ -43,7 +43,8 @@ export class OracleRecorder {
     this.#interval = new Uint32Array(pages * this.#threads);
     this.#inFast = new Uint8Array(pages);
     const m = sim.machine;
-    this.k = m.nodes.filter((n) => n.topTier).reduce((a, n) => a + n.pages - n.watermarks.high, 0);
+    // the most pages the top tier holds: first touch fills it down to the low watermark
+    this.k = m.nodes.filter((n) => n.topTier).reduce((a, n) => a + n.pages - n.watermarks.low, 0);
     const cpu = m.cpuNsPerAccess;
     this.#fastNs = Float64Array.from(sim.threads, (t) => cpu + m.latency[t.nodeIndex * m.nodeCount + t.nodeIndex]!);
     this.#slowNs = Float64Array.from(sim.threads, (t) => {

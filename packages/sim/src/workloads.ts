@@ -203,6 +203,29 @@ export const WORKLOADS = {
       ];
     },
   }),
+  sequence: defineWorkload({
+    description: 'an explicit list of virtual pages, accessed in order (repeated `repeat` times) by one thread; for exact scenarios',
+    schema: z.strictObject({
+      pages: z.array(z.int().min(0)).min(1),
+      repeat: z.int().min(1).default(1),
+      /** Every access is a write. */
+      writes: z.boolean().default(false),
+      cpus: z.array(z.int().min(0)).optional(),
+    }),
+    create: (p) => {
+      const seq = p.pages;
+      let k = 0;
+      return [
+        process('sequence', seq.reduce((a, b) => Math.max(a, b), 0) + 1, 1, seq.length * p.repeat, p.cpus, false, 0, (_t, _now, vpage, line, write, n) => {
+          for (let i = 0; i < n; i++, k++) {
+            vpage[i] = seq[k % seq.length]!;
+            line[i] = 0;
+            write[i] = p.writes ? 1 : 0;
+          }
+        }),
+      ];
+    },
+  }),
 } as const;
 
 const mixSchema = z.strictObject({

@@ -1,0 +1,245 @@
+import { definePlugin, PGHOT_SRC } from '@pghot/core';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildMachine, type MachineSpec } from './machine.js';
+import { runBaseline, runSimulation } from './run.js';
+import { getSim, Simulation } from './sim.js';
+import { createWorkload } from './workloads.js';
+
+/** DRAM node 0 with 2 pages and CPU 0; CXL node 1 with 4 pages. No CPU time, 1 ns page copies. */
+const TINY: MachineSpec = {
+  name: 'tiny',
+  nodes: [
+    { id: 0, tier: 0, capacityMiB: 2 / 256, cpus: [0], watermarkPages: { min: 0, low: 0, high: 0, promo: 2 } },
+    { id: 1, tier: 1, capacityMiB: 4 / 256, watermarkPages: { min: 0, low: 0, high: 0, promo: 0 } },
+  ],
+  latencyNs: [
+    [100, 300],
+    [300, 300],
+  ],
+  cpuNsPerAccess: 0,
+  migrationBandwidthMBps: 4_096_000,
+  migrationFixedNs: 0,
+};
+
+/** A test source: at each of `times` (ms) it reports one access to virtual page `vpage`. */
+const reportAt = (vpage: number, times: number[]) =>
+  definePlugin({
+    name: 'test-source',
+    kind: 'source',
+    apply(engine) {
+      engine.hooks.tick.tap('test-source', ({ now }) => {
+        if (!times.includes(now)) return;
+        const sim = getSim(engine)!;
+        engine.recordAccess(sim.processes[0]!.pte[vpage]!, 0, PGHOT_SRC.hintfaults, now);
+      });
+    },
+  });
+
+describe('small exact scenarios', () => {
+  it('first touch fills the 2-page DRAM, then CXL: exact hits and time without promotion', async () => {
+    const sim = new Simulation({ machine: TINY, workload: { name: 'sequence', params: { pages: [0, 1, 2, 3], repeat: 2 } }, placement: { policy: 'local' }, promotion: false, verify: true });
+    const { estimatedTimeNs } = await sim.run();
+    expect([sim.metrics.fast, sim.metrics.slow]).toEqual([4, 4]);
+    expect(estimatedTimeNs).toBe(4 * 100 + 4 * 300);
+    expect(Array.from(sim.processes[0]!.pte)).toEqual([0, 1, 32_768, 32_769]);
+  });
+
+  it('first touch below the low watermark wakes kswapd, which demotes the cold pages; a report then promotes', async () => {
+    const sim = new Simulation({
+      machine: TINY,
+      workload: { name: 'sequence', params: { pages: [0, 1, ...Array<number>(300_000).fill(2)] } },
+      placement: { policy: 'local' },
+      tunables: { freq_threshold: 1, kmigrated_sleep_ms: 50 },
+      plugins: [reportAt(2, [10, 60])],
+      verify: true,
+    });
+    await sim.run();
+    // v2's first touch finds DRAM full: CXL, and kswapd demotes v0 and v1 at 1 ms (second chance, then out);
+    // the report at 10 ms is promoted at 50 ms; the one at 60 ms finds the page in the top tier
+    expect(Object.fromEntries(Object.entries(sim.engine.vmstat()).filter(([, v]) => v !== 0))).toEqual({
+      pghot_recorded_accesses: 1,
+      pghot_recorded_hintfaults: 2,
+      pgpromote_candidate: 1,
+      pgpromote_success: 1,
+      numa_pages_migrated: 1,
+      pgmigrate_success: 1,
+      pgdemote_kswapd: 2,
+    });
+    expect(Array.from(sim.processes[0]!.pte)).toEqual([32_769, 32_770, 1]);
+  });
+
+  it('a promotion into a full top tier fails (-EAGAIN), wakes kswapd and loses the hotness; the next report promotes', async () => {
+    const n = 400_000; // v2 accessed n times after v0 and v1: about 120 ms of CXL time
+    const sim = new Simulation({
+      machine: TINY,
+      workload: { name: 'sequence', params: { pages: [0, 1, ...Array<number>(n).fill(2)] } },
+      placement: { policy: 'preferred', node: 1 },
+      moveAt: { timeMs: 5, node: 0 }, // migratepages: v0 and v1 fill the DRAM, v2 does not fit
+      tunables: { freq_threshold: 1, kmigrated_sleep_ms: 50 },
+      plugins: [reportAt(2, [10, 60])],
+      verify: true,
+    });
+    const { estimatedTimeNs } = await sim.run();
+    // 50 ms: the candidate finds no free page above high + 1: -EAGAIN, kswapd woken, hotness lost
+    // 51 ms: kswapd wants free >= promo (2): CLOCK clears both Accessed bits, then demotes both
+    // 100 ms: the second report's candidate moves into DRAM
+    expect(sim.engine.vmstat()).toMatchObject({ pgpromote_candidate: 2, pgpromote_success: 1, pgdemote_kswapd: 2, pghot_recorded_accesses: 2 });
+    expect([sim.metrics.promotedPages, sim.metrics.demotedPages]).toEqual([1, 4]); // 2 by kswapd, 2 by migratepages
+    expect(Array.from(sim.processes[0]!.pte)).toEqual([32_769, 32_768, 1]); // the free-page stack hands back what migratepages freed, last first
+    // the same cost rules by hand: events are charged when the thread's clock passes their quantum
+    let t = 3 * 300;
+    let slow = 3;
+    let moved = false;
+    let demoted = false;
+    for (let i = 1; i < n; i++) {
+      if (!moved && t >= 5e6) ((t += 2), (moved = true)); // two 1 ns copies
+      if (!demoted && t >= 51e6) ((t += 2), (demoted = true));
+      if (t >= 100e6) break;
+      t += 300;
+      slow++;
+    }
+    t += 1 + (n + 2 - slow) * 100; // the promotion copy, then v2 from DRAM
+    expect(sim.metrics.slow).toBe(slow);
+    expect(sim.metrics.fast).toBe(n + 2 - slow);
+    expect(estimatedTimeNs).toBe(t);
+  });
+});
+
+describe('invariants', () => {
+  it('hold over random seeds, workloads, THP and placements (fast-check)', async () => {
+    const spec = (thp: boolean): MachineSpec => ({
+      name: 'small',
+      nodes: [
+        { id: 0, tier: 0, capacityMiB: 8, cpus: [0, 1] },
+        { id: 1, tier: 0, capacityMiB: 8, cpus: [2] },
+        { id: 2, tier: 1, capacityMiB: 32 },
+      ],
+      latencyNs: [
+        [100, 160, 250],
+        [160, 100, 300],
+        [250, 300, 250],
+      ],
+      thp,
+    });
+    const machine = buildMachine(spec(false));
+    const thpMachine = buildMachine(spec(true));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.constantFrom('gups-hotset', 'zipf', 'phase-shift', 'scan', 'graph'),
+        fc.boolean(),
+        fc.constantFrom('local', 'slow'),
+        async (seed, workload, thp, where) => {
+          const params: Record<string, unknown> = { footprintMiB: 20, accessesPerThread: workload === 'graph' ? 60_000 : 120_000 };
+          if (workload === 'phase-shift') params.periodS = 0.01;
+          const sim = new Simulation({
+            machine: thp ? thpMachine : machine,
+            workload: createWorkload(workload, params, seed),
+            seed,
+            placement: where === 'local' ? { policy: 'local' } : { policy: 'preferred', node: 2 },
+            tunables: { freq_threshold: 1, kmigrated_sleep_ms: 50 },
+            plugins: [reportAt(0, [1, 2, 3, 5, 8, 13, 21])],
+          });
+          await sim.run();
+          expect(sim.verify().checks).toEqual(['mapping', 'capacity', 'accesses', 'promotions']);
+        },
+      ),
+      { seed: 42, numRuns: 25 },
+    );
+  });
+});
+
+describe('oracles', () => {
+  it('order as the field expects: all-fast >= interval top-K >= no-promotion, static top-K >= no-promotion', async () => {
+    for (const [workload, placement] of [
+      ['gups-hotset', { policy: 'local' as const }],
+      ['zipf', { policy: 'preferred' as const, node: 1 }],
+      ['phase-shift', { policy: 'local' as const }],
+    ] as const) {
+      const options = { machine: 'dram+cxl', workload: { name: workload, params: { accessesPerThread: 2_000_000, ...(workload === 'phase-shift' ? { periodS: 0.2 } : {}) } }, placement };
+      const report = await runSimulation({ ...options, baseline: 'run' });
+      const o = report.oracles;
+      expect(o.allFast.fastTierHitRatio, workload).toBe(1);
+      expect(o.intervalTopK.fastTierHitRatio, workload).toBeGreaterThanOrEqual(o.noPromotion!.fastTierHitRatio);
+      expect(o.staticTopK.fastTierHitRatio, workload).toBeGreaterThanOrEqual(o.noPromotion!.fastTierHitRatio);
+      expect(o.allFast.estimatedTimeNs, workload).toBeLessThanOrEqual(o.staticTopK.estimatedTimeNs);
+    }
+  });
+
+  it('no promotion keeps first-touch placement: baseline time equals the run without sources and demotion', async () => {
+    const options = { machine: 'dram+cxl', workload: { name: 'gups-hotset', params: { accessesPerThread: 500_000 } } } as const;
+    const a = await runBaseline(options);
+    const b = await new Simulation({ ...options, promotion: false, demotion: false }).run();
+    expect(a.estimatedTimeNs).toBe(b.estimatedTimeNs);
+    expect(a.sim.metrics.promotedPages + a.sim.metrics.demotedPages).toBe(0);
+  });
+});
+
+describe('workloads', () => {
+  it('gups-hotset puts hotAccessFraction of accesses in the hot range', () => {
+    const w = createWorkload('gups-hotset', { footprintMiB: 16, accessesPerThread: 100_000 }, 3);
+    const p = w.processes[0]!;
+    const vpage = new Int32Array(100_000);
+    expect(p.fill(0, 0, vpage, new Uint8Array(100_000), new Uint8Array(100_000))).toBe(100_000);
+    const hot = vpage.filter((v) => v < 409).length + vpage.filter((v) => v >= 409).length * 0; // hot range: first 10 % of 4096 pages
+    // 90 % aimed at the hot range, plus 10 % uniform of which 10 % land there: 91 % expected
+    expect(hot / 100_000).toBeGreaterThan(0.9);
+    expect(hot / 100_000).toBeLessThan(0.92);
+    expect(p.fill(0, 0, vpage, new Uint8Array(100_000), new Uint8Array(100_000))).toBe(0);
+  });
+
+  it('phase-shift moves the hot range every periodS and reports a reaction time', async () => {
+    const report = await runSimulation({
+      machine: 'dram+cxl',
+      workload: { name: 'phase-shift', params: { accessesPerThread: 12_000_000, periodS: 1 } },
+      placement: { policy: 'preferred', node: 1 },
+      tunables: { freq_threshold: 1 },
+      plugins: [(await import('../../source-hintfault/src/index.js')).default()],
+      baseline: 'none',
+    });
+    expect(report.reactionTimesMs.length).toBe(Math.floor(report.estimatedTimeNs / 1e9 - 1e-9));
+    expect(report.reactionTimeMs).not.toBeNull();
+  });
+
+  it('rejects unknown workloads and bad parameters naming them', () => {
+    expect(() => createWorkload('nope')).toThrow('unknown workload "nope"; workloads: gups-hotset, phase-shift, zipf, scan, graph, sequence, mix');
+    expect(() => createWorkload('zipf', { theta: -1 })).toThrow(/invalid parameters for workload "zipf":\n✖ Too small: expected number to be >=0\n  → at theta/);
+    expect(() => createWorkload('mix', { parts: [{ workload: 'mix' }] })).toThrow('parts cannot be mixes');
+  });
+
+  it('mix runs several processes on CPUs of different nodes', async () => {
+    const sim = new Simulation({
+      machine: '2dram+cxl',
+      workload: createWorkload('mix', { parts: [{ workload: 'gups-hotset', params: { footprintMiB: 16, accessesPerThread: 50_000 }, cpus: [0] }, { workload: 'zipf', params: { footprintMiB: 16, accessesPerThread: 50_000 }, cpus: [2] }] }),
+      verify: true,
+    });
+    await sim.run();
+    expect(sim.threads.map((t) => [t.mm.name, t.cpu, t.nid, t.accesses])).toEqual([
+      ['gups-hotset', 0, 0, 50_000],
+      ['zipf', 2, 1, 50_000],
+    ]);
+  });
+});
+
+describe('machines', () => {
+  it('builds the presets with section-aligned nodes, Linux watermarks and demotion targets', () => {
+    const m = buildMachine('2dram+cxl');
+    expect(m.nodes.map((n) => [n.id, n.startPfn, n.pages, n.demotionTarget])).toEqual([
+      [0, 0, 16_384, 2],
+      [1, 32_768, 16_384, 2],
+      [2, 65_536, 131_072, -1],
+    ]);
+    // min_free_kbytes = sqrt(16 * 640 MiB in KiB) = 3238 KiB = 809 pages, split by size
+    expect(m.nodes[0]!.watermarks).toEqual({ min: 80, low: 100, high: 120, promo: 140 });
+  });
+
+  it('rejects impossible machines with one message', () => {
+    expect(() => buildMachine('huge')).toThrow('unknown machine preset "huge"; presets: dram+cxl, 2dram+cxl');
+    const base = { nodes: [{ id: 0, tier: 0, capacityMiB: 8, cpus: [0] }, { id: 1, tier: 1, capacityMiB: 8 }], latencyNs: [[100, 250], [250, 250]] };
+    expect(() => buildMachine({ ...base, latencyNs: [[100]] })).toThrow('latencyNs must be a 2 x 2 matrix');
+    expect(() => buildMachine({ ...base, nodes: [{ id: 0, tier: 0, capacityMiB: 8 }, { id: 1, tier: 1, capacityMiB: 8 }] })).toThrow('no top-tier node has CPUs');
+    expect(() => buildMachine({ ...base, nodes: [base.nodes[0]!, { id: 0, tier: 1, capacityMiB: 8 }] })).toThrow('node 0 is listed twice');
+    expect(() => buildMachine({ ...base, cpuNsPerAccess: -1 })).toThrow(/→ at cpuNsPerAccess/);
+  });
+});

@@ -40,10 +40,16 @@ function resolveFormat(format: Format | undefined, io: Io): Format {
 
 const load = (io: Io, file?: string) => loadConfig({ cwd: io.cwd, extend: simConfigShape, ...(file ? { file } : {}) });
 
-/** Progress on stderr: only on a terminal, outside CI, for table output; one line rewritten in place. */
+/**
+ * Progress on stderr: only on a terminal, outside CI, for table output, and once the run has
+ * taken more than a second and a half; one line rewritten in place.
+ */
 function progressReporter(io: Io, format: Format): ((label: string, fraction: number) => void) | undefined {
   if (!io.stderrIsTTY || io.env.CI || format === 'json') return undefined;
-  return (label, fraction) => io.stderr(`\r\u001b[2K${label}: ${(fraction * 100).toFixed(0)} %`);
+  const start = performance.now();
+  return (label, fraction) => {
+    if (performance.now() - start > 1500) io.stderr(`\r\u001b[2K${label}: ${(fraction * 100).toFixed(0)} %`);
+  };
 }
 
 /** The `pghot` program; `io` makes it testable in-process. */

@@ -128,7 +128,8 @@ export class Metrics {
 
   /**
    * Reaction time after each hot-set shift at `shiftMs`: from the shift until the 100 ms hit
-   * ratio is back at 90 % of its level in the second before the shift. null when it never is.
+   * ratio is back at 90 % of its level in the second before the shift. null when it never is, or
+   * when that level was 0.
    */
   reactionTimesMs(shiftsMs: readonly number[]): (number | null)[] {
     const ratio = (i: number) => (this.fineTotal[i]! > 0 ? this.fineFast[i]! / this.fineTotal[i]! : 0);
@@ -141,7 +142,7 @@ export class Metrics {
         f += this.fineFast[i] ?? 0;
         t += this.fineTotal[i] ?? 0;
       }
-      if (t === 0) return null;
+      if (t === 0 || f === 0) return null; // nothing in the fast tier before the shift: nothing to recover
       const goal = 0.9 * (f / t);
       for (let i = first; i < this.fineTotal.length; i++) if (ratio(i) >= goal) return (i + 1) * FINE_MS - s;
       return null;

@@ -192,14 +192,28 @@ describe('workloads', () => {
   it('phase-shift moves the hot range every periodS and reports a reaction time', async () => {
     const report = await runSimulation({
       machine: 'dram+cxl',
-      workload: { name: 'phase-shift', params: { accessesPerThread: 12_000_000, periodS: 1 } },
+      workload: { name: 'phase-shift', params: { accessesPerThread: 36_000_000, periodS: 2 } },
       placement: { policy: 'preferred', node: 1 },
       tunables: { freq_threshold: 1 },
       plugins: [(await import('../../source-hintfault/src/index.js')).default()],
       baseline: 'none',
     });
-    expect(report.reactionTimesMs.length).toBe(Math.floor(report.estimatedTimeNs / 1e9 - 1e-9));
+    expect(report.reactionTimesMs.length).toBe(Math.ceil(report.estimatedTimeNs / 1e6 / 2000) - 1); // a shift every 2 s
     expect(report.reactionTimeMs).not.toBeNull();
+  });
+
+  it('measures reaction time from the 100 ms hit ratio: back at 90 % of the second before the shift', async () => {
+    const sim = new Simulation({ machine: 'dram+cxl', workload: { name: 'sequence', params: { pages: [0] } } });
+    const m = sim.metrics;
+    // 10 buckets at 0.8 before a shift at 1000 ms, then 0.1, 0.5, 0.71, 0.73, 0.9
+    for (const ratio of [...Array<number>(10).fill(0.8), 0.1, 0.5, 0.71, 0.73, 0.9]) {
+      m.fineFast.push(ratio * 1000);
+      m.fineTotal.push(1000);
+    }
+    // shift at 1000: goal 0.72, first met by the bucket ending at 1400 ms
+    // shift at 1100: the second before averages 0.73, goal 0.657, met by the bucket ending at 1300 ms
+    // shift at 0: nothing before it; shift at 1500: no data after it
+    expect(m.reactionTimesMs([1000, 1100, 0, 1500])).toEqual([400, 200, null, null]);
   });
 
   it('rejects unknown workloads and bad parameters naming them', () => {

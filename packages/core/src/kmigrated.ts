@@ -122,20 +122,20 @@ export class Kmigrated {
       result.sectionsWalked++;
       const lo = Math.max(sec * PAGES_PER_SECTION, node.startPfn);
       const hi = Math.min((sec + 1) * PAGES_PER_SECTION, node.startPfn + node.pages);
-      if (this.#store8) this.#collectDefault(sec, lo, hi);
-      else this.#collectPrecision(sec, lo, hi);
+      this.#collect(sec, lo, hi);
       result.readyFolios += this.#candidates.length;
       if (this.#candidates.length > 0) await this.#promote(sec, now, result);
     }
     return result;
   }
 
-  /** Walk one section's PFNs (stepping by folio) and consume every ready default-mode record. */
-  #collectDefault(sec: number, lo: number, hi: number): void {
+  /** Walk one section's PFNs in order, stepping by folio, and consume every ready record into the candidate batch. */
+  #collect(sec: number, lo: number, hi: number): void {
     const c = this.#candidates;
     c.length = 0;
-    const records = this.#store8!.sections[sec]!;
+    const records = (this.#store8 ?? this.#store32)!.sections[sec]!;
     if (records.length === 0) return;
+    const precise = this.#store32 !== null;
     const target = this.#engine.tunables.target_nid;
     const mem = this.#engine.memory;
     for (let pfn = lo; pfn < hi; ) {
@@ -149,46 +149,21 @@ export class Kmigrated {
       }
       const off = pfn & SECTION_MASK;
       const rec = records[off]!;
-      if ((rec & DEFAULT_READY) !== 0) {
+      if (precise ? rec >>> 31 === 1 : (rec & DEFAULT_READY) !== 0) {
         records[off] = 0; // get_record: reading a ready record consumes it, whatever follows
         const i = c.length++;
         c.pfn[i] = pfn;
         c.nrPages[i] = nr;
-        c.target[i] = target;
-        c.time[i] = ((rec >> DEFAULT_TIME_SHIFT) & DEFAULT_TIME_MASK) << DEFAULT_BUCKET_SHIFT;
-        c.freq[i] = rec & DEFAULT_FREQ_MASK;
         c.allow[i] = 1;
-      }
-      pfn += nr;
-    }
-  }
-
-  #collectPrecision(sec: number, lo: number, hi: number): void {
-    const c = this.#candidates;
-    c.length = 0;
-    const records = this.#store32!.sections[sec]!;
-    if (records.length === 0) return;
-    const mem = this.#engine.memory;
-    for (let pfn = lo; pfn < hi; ) {
-      let nr = 1;
-      if (mem !== null) {
-        nr = this.#folioStep(pfn);
-        if (nr <= 0) {
-          pfn += -nr || 1;
-          continue;
+        if (precise) {
+          c.target[i] = rec & PRECISION_NID_MASK;
+          c.time[i] = (rec >>> PRECISION_TIME_SHIFT) & PRECISION_TIME_MASK;
+          c.freq[i] = (rec >>> PRECISION_FREQ_SHIFT) & PRECISION_FREQ_MASK;
+        } else {
+          c.target[i] = target; // default mode stores no nid
+          c.time[i] = ((rec >> DEFAULT_TIME_SHIFT) & DEFAULT_TIME_MASK) << DEFAULT_BUCKET_SHIFT;
+          c.freq[i] = rec & DEFAULT_FREQ_MASK;
         }
-      }
-      const off = pfn & SECTION_MASK;
-      const rec = records[off]!;
-      if (rec >>> 31 === 1) {
-        records[off] = 0;
-        const i = c.length++;
-        c.pfn[i] = pfn;
-        c.nrPages[i] = nr;
-        c.target[i] = rec & PRECISION_NID_MASK;
-        c.time[i] = (rec >>> PRECISION_TIME_SHIFT) & PRECISION_TIME_MASK;
-        c.freq[i] = (rec >>> PRECISION_FREQ_SHIFT) & PRECISION_FREQ_MASK;
-        c.allow[i] = 1;
       }
       pfn += nr;
     }

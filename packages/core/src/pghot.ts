@@ -306,8 +306,8 @@ export class Pghot {
     for (let start = 0; start < count; start += LOOP_CHUNK) {
       const end = Math.min(count, start + LOOP_CHUNK);
       recorded += this.#precise
-        ? this.#recordPrecision(src, pfns, nids, nows, start, end, keep)
-        : this.#recordDefault(src, pfns, nids, nows, start, end, keep);
+        ? this.#recordPrecision(pfns, nids, nows, start, end, keep)
+        : this.#recordDefault(pfns, nids, nows, start, end, keep);
       counted += loopCounted;
     }
     this.#vm[this.#sourceCounter[src]!]! += counted;
@@ -321,7 +321,7 @@ export class Pghot {
    * `now`, so the update is one read of a 32 x 256 table built from updateDefaultRecord for the
    * current window, threshold and stickiness.
    */
-  #recordDefault(src: number, pfns: ArrayLike<number>, nids: ArrayLike<number> | number, nows: ArrayLike<number> | number, start: number, end: number, keep: Uint8Array | null): number {
+  #recordDefault(pfns: ArrayLike<number>, nids: ArrayLike<number> | number, nows: ArrayLike<number> | number, start: number, end: number, keep: Uint8Array | null): number {
     const nidArray = typeof nids === 'number' ? null : nids;
     const nidValue = typeof nids === 'number' ? nids : 0;
     const nowArray = typeof nows === 'number' ? null : nows;
@@ -370,7 +370,7 @@ export class Pghot {
   }
 
   /** The precision-mode loop: per-element nid validity, then the u32 update. */
-  #recordPrecision(src: number, pfns: ArrayLike<number>, nids: ArrayLike<number> | number, nows: ArrayLike<number> | number, start: number, end: number, keep: Uint8Array | null): number {
+  #recordPrecision(pfns: ArrayLike<number>, nids: ArrayLike<number> | number, nows: ArrayLike<number> | number, start: number, end: number, keep: Uint8Array | null): number {
     const nidArray = typeof nids === 'number' ? null : nids;
     const nidValue = typeof nids === 'number' ? nids : 0;
     const nowArray = typeof nows === 'number' ? null : nows;

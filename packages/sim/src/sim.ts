@@ -173,9 +173,6 @@ export class Simulation {
   #moved = false;
   readonly #llc: Llc | null;
   readonly #clockHand: Int32Array;
-  readonly #vpage = new Int32Array(BATCH);
-  readonly #line = new Uint8Array(BATCH);
-  readonly #write = new Uint8Array(BATCH);
   readonly #pending: { vpage: Int32Array; line: Uint8Array; write: Uint8Array; pos: number; len: number }[] = [];
   readonly #fault = {
     mm: new Int32Array(FAULT_BUFFER),

@@ -46,6 +46,8 @@ export class Topology {
   readonly lowerTierNodeIds: readonly number[];
   readonly topTierNodeIds: readonly number[];
   private readonly byId: ReadonlyMap<number, NodeInfo>;
+  /** Node of each CPU id, -1 where none lists it. */
+  readonly #cpuNode: Int16Array;
 
   constructor(spec: TopologySpec) {
     const parsed = topologySchema.safeParse(spec);
@@ -85,6 +87,8 @@ export class Topology {
       }
     }
     this.nodes = Object.freeze(nodes);
+    this.#cpuNode = new Int16Array(cpuOwner.size === 0 ? 0 : Math.max(...cpuOwner.keys()) + 1).fill(-1);
+    for (const [cpu, nid] of cpuOwner) this.#cpuNode[cpu] = nid;
     this.byId = byId;
     this.topTier = Math.min(...nodes.map((n) => n.tier));
     this.endPfn = Math.max(...nodes.map((n) => n.startPfn + n.pages));
@@ -125,8 +129,7 @@ export class Topology {
 
   /** The node of a CPU, or -1 when no node lists it. */
   nodeOfCpu(cpu: number): number {
-    for (const n of this.nodes) if (n.cpus.includes(cpu)) return n.id;
-    return -1;
+    return cpu >= 0 && cpu < this.#cpuNode.length ? this.#cpuNode[cpu]! : -1;
   }
 
   /** The sections a node's PFN range touches, ascending. */

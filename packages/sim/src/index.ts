@@ -20,4 +20,5 @@ export { OracleRecorder, type Oracles, type OracleResult } from './oracles.js';
 export { buildReport, REPORT_SCHEMA_VERSION, type RunReport, type MigrationTotals } from './report.js';
 export { runSimulation, runBaseline, type RunOptions } from './run.js';
 export { Llc, type LlcOptions } from './llc.js';
+export { Sampler, type SamplerOptions } from './sampler.js';
 export { mulberry32, ZipfSampler } from './random.js';

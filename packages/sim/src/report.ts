@@ -67,6 +67,10 @@ export function buildReport(name: string, result: SimResult, noPromotion: SimRes
   const total = m.fast + m.slow;
   const T = result.estimatedTimeNs;
   const byKind: Record<string, OverheadEntry> = { hintFaults: m.hintFaultOverhead() };
+  if (sim.sampler) {
+    const s = sim.sampler;
+    byKind.samples = { count: s.totalEvents, ns: s.totalEvents * s.options.costNs, foreground: true };
+  }
   for (const [k, v] of [...m.overheads].sort(([a], [b]) => a.localeCompare(b))) byKind[k] = { ...v };
   let foreground = 0;
   let background = 0;

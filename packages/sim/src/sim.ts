@@ -14,8 +14,10 @@ import { SyncBailHook, SyncHook } from 'tapable';
 import { Llc, type LlcOptions } from './llc.js';
 import { buildMachine, type Machine, type MachineSpec } from './machine.js';
 import { Metrics } from './metrics.js';
+import { Sampler, type SamplerOptions } from './sampler.js';
 import { OracleRecorder } from './oracles.js';
 import { PhysicalMemory, THP_ORDER, THP_PAGES } from './physmem.js';
+import { mulberry32, streamSeed } from './random.js';
 import { createWorkload, type ProcessSpec, type WorkloadInstance } from './workloads.js';
 
 /** PTE flag: the NUMA scanner made this PTE inaccessible; the next access takes a hint fault. */
@@ -66,6 +68,10 @@ export interface SimThread {
   slow: number;
   /** Accesses served by the last-level cache (counted in `fast`). */
   llcHits: number;
+  /** Accesses left until the sampler tags one (when a sampler is attached). */
+  sampleLeft: number;
+  /** This thread's CPU ring in the sampler. */
+  ring: number;
 }
 
 /** Hint faults taken during one quantum. Arrays are views: copy what you keep. */
@@ -184,6 +190,8 @@ export class Simulation {
     length: 0,
   };
   readonly #demoteCounter: number;
+  /** The PMU sampler a hardware-sample source attached, if any. */
+  sampler: Sampler | null = null;
   readonly #onProgress: ((fraction: number, simTimeMs: number) => void) | undefined;
 
   constructor(options: SimOptions) {
@@ -248,7 +256,7 @@ export class Simulation {
         const cpu = this.#pickCpu(spec, t, cpuNodes, used);
         const nid = this.machine.cpuNode(cpu);
         if (nid < 0) throw new ConfigError(`workload "${spec.name}": CPU ${cpu} is on no node of machine "${this.machine.name}"`, { code: 'PGHOT_SIM' });
-        const thread: SimThread = { id: this.threads.length, mm, spec, index: t, cpu, nid, nodeIndex: this.machine.indexOf[nid]!, timeNs: 0, done: false, accesses: 0, fast: 0, slow: 0, llcHits: 0 };
+        const thread: SimThread = { id: this.threads.length, mm, spec, index: t, cpu, nid, nodeIndex: this.machine.indexOf[nid]!, timeNs: 0, done: false, accesses: 0, fast: 0, slow: 0, llcHits: 0, sampleLeft: 0, ring: -1 };
         mm.threads.push(thread);
         this.threads.push(thread);
         this.#pending.push({ vpage: new Int32Array(BATCH), line: new Uint8Array(BATCH), write: new Uint8Array(BATCH), pos: 0, len: 0 });
@@ -272,6 +280,23 @@ export class Simulation {
     const k = used.get(cpuNodes.indexOf(node)) ?? 0;
     used.set(cpuNodes.indexOf(node), k + 1);
     return node.cpus[k % node.cpus.length]!;
+  }
+
+  /**
+   * Attach a PMU-style sampler (one per simulation): each thread's CPU gets a ring, and the first
+   * tagged access of a CPU comes after a seeded offset in [1, period], so CPUs do not sample in step.
+   */
+  attachSampler(options: SamplerOptions): Sampler {
+    if (this.sampler) throw new PghotError('the simulation already has a sampler (one hardware-sample source at a time)', { code: 'PGHOT_SIM' });
+    const cpus = [...new Set(this.threads.map((t) => t.cpu))];
+    const sampler = new Sampler(options, cpus, cpus.map((c) => this.machine.cpuNode(c)));
+    const random = mulberry32(streamSeed(this.options.seed, 0xb5));
+    for (const th of this.threads) {
+      th.ring = cpus.indexOf(th.cpu);
+      th.sampleLeft = 1 + Math.floor(random() * options.period);
+    }
+    this.sampler = sampler;
+    return sampler;
   }
 
   /** Charge modelled CPU time of a source: to a thread (foreground, adds to its run time) or to no one (background). */
@@ -326,6 +351,7 @@ export class Simulation {
     const cpuNs = this.machine.cpuNsPerAccess;
     const faultNs = this.options.hintFaultNs;
     const llc = this.#llc;
+    const sampler = this.sampler;
     const rec = this.oracles;
     const buf = this.#pending[th.id]!;
     let t = th.timeNs;
@@ -355,14 +381,20 @@ export class Simulation {
       }
       accessed[headOf[pfn]!] = 1;
       done++;
-      if (llc !== null && llc.hit(mm.id, vpage, buf.line[i]!)) {
+      const ni = nodeIndex[pfn]!;
+      const hit = llc !== null && llc.hit(mm.id, vpage, buf.line[i]!);
+      if (sampler !== null && --th.sampleLeft === 0) {
+        th.sampleLeft = sampler.options.period;
+        sampler.sample(th.ring, pfn, t / 1e6, hit, hit ? 0 : latency[ni]!, top[ni] === 1);
+        t += sampler.options.costNs;
+      }
+      if (hit) {
         t += cpuNs + llc.hitNs;
         fast++; // an LLC hit never reaches memory: it counts as a fast access
         llcHits++;
         continue;
       }
       rec.record(th.id, mm.base + vpage);
-      const ni = nodeIndex[pfn]!;
       t += cpuNs + latency[ni]!;
       if (top[ni] === 1) fast++;
       else slow++;

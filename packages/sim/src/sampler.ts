@@ -1,0 +1,61 @@
+/**
+ * A PMU-style sampler (AMD IBS op sampling, Intel PEBS load latency) inside the simulator's replay:
+ * every `period`-th memory access of a CPU is tagged; tagged accesses that pass the filters go into
+ * that CPU's ring, and a full ring drops the sample. The replay loop only counts down per access;
+ * everything else runs once per tagged access.
+ */
+export interface SamplerOptions {
+  /** One access in `period` is tagged, per CPU. */
+  period: number;
+  /** Keep only accesses that missed the last-level cache (all do without the LLC model). */
+  l3MissOnly: boolean;
+  /** Keep only accesses whose memory latency exceeds this (load-latency filter); 0: no filter. */
+  minLatencyNs: number;
+  /** Per-CPU ring capacity; a sample arriving at a full ring is dropped. */
+  ringSize: number;
+  /** Interrupt cost of each tagged access, charged to the sampled thread. */
+  costNs: number;
+}
+
+export class Sampler {
+  readonly options: Readonly<SamplerOptions>;
+  totalEvents = 0;
+  usefulEvents = 0;
+  droppedEvents = 0;
+  dramAccesses = 0;
+  extmemAccesses = 0;
+  /** Per CPU (by index in `cpus`): the ring contents since the last drain. */
+  readonly pfn: Float64Array[];
+  readonly timeMs: Float64Array[];
+  readonly count: Int32Array;
+  /** CPU ids, in ring order; `nid[i]` is CPU i's node. */
+  readonly cpus: readonly number[];
+  readonly nid: Int16Array;
+
+  constructor(options: SamplerOptions, cpus: readonly number[], nids: readonly number[]) {
+    this.options = Object.freeze({ ...options });
+    this.cpus = cpus;
+    this.nid = Int16Array.from(nids);
+    this.pfn = cpus.map(() => new Float64Array(options.ringSize));
+    this.timeMs = cpus.map(() => new Float64Array(options.ringSize));
+    this.count = new Int32Array(cpus.length);
+  }
+
+  /** A tagged access on ring `r`. */
+  sample(r: number, pfn: number, timeMs: number, llcHit: boolean, latencyNs: number, topTier: boolean): void {
+    this.totalEvents++;
+    if (this.options.l3MissOnly && llcHit) return;
+    if (this.options.minLatencyNs > 0 && latencyNs <= this.options.minLatencyNs) return;
+    if (topTier) this.dramAccesses++;
+    else this.extmemAccesses++;
+    const n = this.count[r]!;
+    if (n === this.options.ringSize) {
+      this.droppedEvents++;
+      return;
+    }
+    this.usefulEvents++;
+    this.pfn[r]![n] = pfn;
+    this.timeMs[r]![n] = timeMs;
+    this.count[r] = n + 1;
+  }
+}

@@ -1,4 +1,5 @@
 import type { RunReport } from '@pghot/sim';
+import type { SamplesReport } from '@pghot/source-hwsample';
 import Table from 'cli-table3';
 import pc from 'picocolors';
 
@@ -61,4 +62,25 @@ export function runTable(report: RunReport, color: boolean): string {
   const vm = table(['vmstat', 'value'], color);
   for (const [k, v] of Object.entries(report.vmstat)) if (v !== 0) vm.push([k, v]);
   return [compareTable([report], color), series.toString(), vm.toString()].join('\n');
+}
+
+/** What a replay of real samples would promote. */
+export function samplesTable(report: SamplesReport, color: boolean): string {
+  const t = table(['field', 'value'], color);
+  const rows: [string, string | number][] = [
+    ['file', report.file],
+    ['format', report.format],
+    ['events', Object.entries(report.events).map(([k, v]) => `${k} ${v}`).join(', ')],
+    ['lines', report.lines],
+    ['samples', report.samples],
+    ['resolved', report.resolved],
+    ['unresolved', `${report.unresolved} (physical address 0)`],
+    ['malformed', report.malformed],
+    ['source', report.source],
+    ['recorded', report.recorded],
+    ['filtered', `${report.filtered} (top tier, local, or outside the topology)`],
+    ['promoted.pages', report.promoted.pages],
+  ];
+  for (const row of rows) t.push(row);
+  return t.toString();
 }

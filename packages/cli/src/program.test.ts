@@ -120,6 +120,49 @@ describe('pghot run', () => {
   });
 });
 
+describe('sources and real samples', () => {
+  const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures');
+
+  it('--sources swaps the temperature sources; their counters and overhead show in the report', async () => {
+    const r = await run(['run', '--sources', 'ptescan,hwsample', '--set', 'workload.accessesPerThread=4000000']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as RunReport;
+    expect(report.plugins).toEqual(['source-ptescan', 'source-hwsample', 'sim-migrate']);
+    expect(report.sources.filter((s) => s.enabled).map((s) => s.name)).toEqual(['hintfaults', 'hwhints', 'pgtscans']);
+    expect(report.vmstat.ptescan_ptes_scanned).toBeGreaterThan(0);
+    expect(report.vmstat.hwhint_total_events).toBe(400);
+    expect(report.sourceOverheadNs.byKind.samples).toEqual({ count: 400, ns: 600_000, foreground: true });
+    expect(report.sourceOverheadNs.byKind.ptesScanned!.foreground).toBe(false);
+  });
+
+  it('--sources with an unknown name exits 2 naming it', async () => {
+    const r = await run(['run', '--sources', 'telepathy']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--sources: unknown plugin "source-telepathy"');
+  });
+
+  it('--samples replays real perf samples and reports what would be promoted', async () => {
+    const r = await run(['run', '--samples', path.join(fixtures, 'perf-script/pagefaults-addr-physaddr.txt'), '--set', 'freq_threshold=1']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ schemaVersion: 1, kind: 'samples', lines: 300, resolved: 149, unresolved: 151, recorded: 149, promoted: { pages: 149 } });
+    const mem = JSON.parse((await run(['run', '--samples', path.join(fixtures, 'perf-mem/report-D-phys.csv')])).stdout);
+    expect(mem).toMatchObject({ format: 'perf-mem-csv', resolved: 148, unresolved: 151, source: 'hwhints' });
+  });
+
+  it('--samples stops at a malformed line with the file and line (exit 2), or skips up to --max-errors', async () => {
+    const dir = projectWith('bad.txt', '  python3  9083   343.416555: page-faults:  a84278  12055d000 4K\nnot a sample\n');
+    const bad = await run(['run', '--samples', 'bad.txt'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr).toContain(`${path.join(dir, 'bad.txt')}:2: not a perf script sample line`);
+    const skipped = await run(['run', '--samples', 'bad.txt', '--max-errors', '5'], { cwd: dir });
+    expect(JSON.parse(skipped.stdout)).toMatchObject({ resolved: 1, malformed: 1, badLines: [{ line: 2, text: 'not a sample' }] });
+    const topo = await run(['run', '--samples', 'bad.txt', '--topology', 'none.json'], { cwd: dir });
+    expect(topo.code).toBe(2);
+    expect(topo.stderr).toContain('none.json: no such file');
+  });
+});
+
 describe('pghot compare', () => {
   it('runs the built-in configurations side by side as a JSON array sharing one baseline', async () => {
     const { code, stdout } = await run(['compare', ...SMALL, '--policies', 'pghot,pghot-threshold1']);

@@ -2,19 +2,26 @@ import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typin
 import { ConfigError, CORE_VERSION, PghotError, tunablesSchema } from '@pghot/core';
 import { loadConfig, type ResolvedConfig } from '@pghot/core/config';
 import { WORKLOAD_NAMES, MACHINE_PRESETS } from '@pghot/sim';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { topologySchema, type TopologySpec } from '@pghot/core';
+import { readSamples, replaySamples } from '@pghot/source-hwsample';
 import {
   BUILTIN_CONFIGS,
+  CLI_FILE,
   configFromFile,
   configFromName,
   DEFAULT_COMPARISON,
   parseSets,
   resolveScenario,
+  resolveSources,
   runConfigs,
   simConfigShape,
+  usage,
   type ConfigUnderTest,
   type ScenarioFlags,
 } from './commands/simulate.js';
-import { compareTable, runTable, type Format } from './output.js';
+import { compareTable, runTable, samplesTable, type Format } from './output.js';
 
 export interface Io {
   stdout: (text: string) => void;
@@ -38,7 +45,7 @@ function resolveFormat(format: Format | undefined, io: Io): Format {
   return format ?? (io.stdoutIsTTY ? 'table' : 'json');
 }
 
-const load = (io: Io, file?: string) => loadConfig({ cwd: io.cwd, extend: simConfigShape, ...(file ? { file } : {}) });
+const load = (io: Io, file?: string) => loadConfig({ cwd: io.cwd, extend: simConfigShape, fallbackFrom: CLI_FILE, ...(file ? { file } : {}) });
 
 /**
  * Progress on stderr: only on a terminal, outside CI, for table output, and once the run has
@@ -68,18 +75,36 @@ export function createProgram(io: Io): Command {
       .option('--placement <where>', 'first-touch placement: local, preferred:<node> or bind:<node> (default: preferred on the first lower-tier node)')
       .option('--set <key=value>', 'a tunable (freq_threshold=1) or a workload parameter (workload.hotFraction=0.2); repeatable', collect, [] as string[])
       .option('--seed <n>', 'seed of the workload (default: 1)', intOption('--seed', 0))
+      .option('--sources <names>', 'comma-separated temperature sources replacing the configurations\' own: hintfault, ptescan, hwsample, or plugin names')
       .option('--verify', 'check the simulator invariants after each run')
       .addOption(new Option('--format <format>', 'table for people, json for tools (default: table on a terminal, else json)').choices(['table', 'json'] as const))
       .option('--no-color', 'no colors in tables');
 
-  scenarioOptions(program.command('run').description('run one configuration on the simulated machine, with the oracles'))
+  scenarioOptions(program.command('run').description('run one configuration on the simulated machine, with the oracles; or replay real perf samples (--samples)'))
     .option('--config <file>', 'config file (default: searched from the current directory)')
+    .option('--samples <file>', 'replay real samples (perf script with phys_addr, or perf mem report -D -x, CSV) into pghot and report what it would promote')
+    .option('--topology <file>', 'with --samples: JSON topology of the sampled machine ({ nodes: [{ id, startPfn, pages, tier, cpus }] }); default: memory above 4 GiB is the lower tier')
+    .option('--max-errors <n>', 'with --samples: skip up to n malformed lines (counted in the report) instead of stopping at the first', intOption('--max-errors', 0))
     .action(async (raw) => {
-      const opts = raw as ScenarioCliOptions & { config?: string };
+      const opts = raw as ScenarioCliOptions & { config?: string; samples?: string; topology?: string; maxErrors?: number };
       const config = await load(io, opts.config);
       const format = resolveFormat(opts.format, io);
+      if (opts.samples) {
+        const topology = opts.topology ? await readTopology(path.resolve(io.cwd, opts.topology)) : undefined;
+        const report = await replaySamples(await readSamples(path.resolve(io.cwd, opts.samples), { maxErrors: opts.maxErrors ?? 0 }), {
+          ...(topology ? { topology } : {}),
+          mode: config.mode,
+          stickyReady: config.stickyReady,
+          tunables: { ...config.tunables, ...parseSets(opts.set).tunables },
+          plugins: config.plugins.filter((p) => p.kind !== 'source'),
+        });
+        if (format === 'json') io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+        else io.stdout(`${samplesTable(report, opts.color && io.stdoutIsTTY && !io.env.NO_COLOR)}\n`);
+        return;
+      }
       const scenario = resolveScenario(flagsOf(opts), config.extra, config.filepath);
-      const [report] = await runConfigs(scenario, [configFromFile(config, parseSets(opts.set).tunables)], progressReporter(io, format));
+      const sources = await resolveSources(opts.sources, io.cwd);
+      const [report] = await runConfigs(scenario, [configFromFile(config, parseSets(opts.set).tunables, sources)], progressReporter(io, format));
       finishProgress(io, format);
       if (format === 'json') io.stdout(`${JSON.stringify(report, null, 2)}\n`);
       else io.stdout(`${runTable(report!, opts.color && io.stdoutIsTTY && !io.env.NO_COLOR)}\n`);
@@ -96,15 +121,16 @@ export function createProgram(io: Io): Command {
       const opts = raw as ScenarioCliOptions & { config: string[]; policies?: string };
       const format = resolveFormat(opts.format, io);
       const overrides = parseSets(opts.set).tunables;
+      const sources = await resolveSources(opts.sources, io.cwd);
       const configs: ConfigUnderTest[] = [];
       let scenarioSource: ResolvedConfig | null = null;
       for (const file of opts.config) {
         const config = await load(io, file);
         scenarioSource ??= config;
-        configs.push(configFromFile(config, overrides));
+        configs.push(configFromFile(config, overrides, sources));
       }
       const names = opts.policies ? opts.policies.split(',').map((s) => s.trim()).filter(Boolean) : opts.config.length === 0 ? DEFAULT_COMPARISON : [];
-      for (const name of names) configs.push(await configFromName(name, io.cwd, overrides));
+      for (const name of names) configs.push(await configFromName(name, io.cwd, overrides, sources));
       const unique = new Set(configs.map((c) => c.name));
       if (unique.size !== configs.length) throw new ConfigError(`two configurations are named alike (${configs.map((c) => c.name).join(', ')}); give each config file a distinct "name"`);
       // the first config file (or, without one, the config found from the current directory) sets machine and workload
@@ -144,9 +170,22 @@ interface ScenarioCliOptions {
   placement?: string;
   set: string[];
   seed?: number;
+  sources?: string;
   verify?: true;
   format?: Format;
   color: boolean;
+}
+
+async function readTopology(file: string): Promise<TopologySpec> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw usage(`--topology ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not JSON: ${(e as Error).message}`}`);
+  }
+  const parsed = topologySchema.safeParse(raw);
+  if (!parsed.success) throw usage(`--topology ${file}: ${parsed.error.issues.map((i) => `${i.message} at ${i.path.join('.')}`).join('; ')}`);
+  return parsed.data;
 }
 
 function flagsOf(opts: ScenarioCliOptions): ScenarioFlags {

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, TUNABLE_NAMES, type PghotMode, type PghotPlugin, type TunableName, type TunablesInput } from '@pghot/core';
 import { resolvePlugins, type ResolvedConfig } from '@pghot/core/config';
 import { buildMachine, createWorkload, runBaseline, runSimulation, type Machine, type RunReport, type SimOptions } from '@pghot/sim';
@@ -67,7 +68,10 @@ export interface ConfigUnderTest {
   plugins: PghotPlugin[];
 }
 
-const usage = (message: string) => new ConfigError(message, { code: 'PGHOT_USAGE' });
+export const usage = (message: string) => new ConfigError(message, { code: 'PGHOT_USAGE' });
+
+/** First-party plugins ship with the CLI: they resolve from here when the user's project lacks them. */
+export const CLI_FILE = fileURLToPath(import.meta.url);
 
 function parseValue(raw: string): unknown {
   if (raw === 'true' || raw === 'false') return raw === 'true';
@@ -143,28 +147,50 @@ export function resolveScenario(flags: ScenarioFlags, extra: Record<string, unkn
   };
 }
 
-/** The default source (NUMA hint faults) joins any configuration that loads no source of its own. */
-function withDefaultSource(plugins: readonly PghotPlugin[]): PghotPlugin[] {
+/**
+ * The sources of a configuration: `--sources` replaces the configuration's own; without either,
+ * the default source (NUMA hint faults) joins.
+ */
+function withSources(plugins: readonly PghotPlugin[], sources: readonly PghotPlugin[] | undefined): PghotPlugin[] {
+  if (sources) return [...sources, ...plugins.filter((p) => p.kind !== 'source')];
   return plugins.some((p) => p.kind === 'source') ? [...plugins] : [hintFaultSource(), ...plugins];
 }
 
-export function configFromFile(config: ResolvedConfig, overrides: Partial<Record<TunableName, number>>): ConfigUnderTest {
+/** `--sources hintfault,hwsample`: short names of source plugins (source-<name>), resolved from `cwd` or the CLI. */
+export async function resolveSources(list: string | undefined, cwd: string): Promise<PghotPlugin[] | undefined> {
+  if (list === undefined) return undefined;
+  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw usage('--sources needs at least one source name (e.g. hintfault, ptescan, hwsample)');
+  const refs = names.map((n) => (n.startsWith('source-') || n.startsWith('@') || n.startsWith('.') || n.startsWith('pghot-plugin-') ? n : `source-${n}`));
+  try {
+    return (await resolvePlugins(refs, path.join(cwd, 'pghot.config.js'), CLI_FILE)).plugins;
+  } catch (e) {
+    throw usage(`--sources: ${(e as Error).message.replace(/^.*pghot\.config\.js: /, '')}`);
+  }
+}
+
+export function configFromFile(config: ResolvedConfig, overrides: Partial<Record<TunableName, number>>, sources?: readonly PghotPlugin[]): ConfigUnderTest {
   return {
     name: (config.extra.name as string | undefined) ?? (config.filepath ? path.basename(config.filepath) : 'pghot'),
     mode: config.mode,
     stickyReady: config.stickyReady,
     tunables: { ...config.tunables, ...overrides },
-    plugins: withDefaultSource(config.plugins),
+    plugins: withSources(config.plugins, sources),
   };
 }
 
 /** A `--policies` entry: a built-in configuration, or a plugin resolved from `cwd`, with the default source. */
-export async function configFromName(name: string, cwd: string, overrides: Partial<Record<TunableName, number>>): Promise<ConfigUnderTest> {
+export async function configFromName(
+  name: string,
+  cwd: string,
+  overrides: Partial<Record<TunableName, number>>,
+  sources?: readonly PghotPlugin[],
+): Promise<ConfigUnderTest> {
   const builtin = BUILTIN_CONFIGS[name];
-  if (builtin) return { name, mode: builtin.mode, stickyReady: false, tunables: { ...builtin.tunables, ...overrides }, plugins: withDefaultSource([]) };
+  if (builtin) return { name, mode: builtin.mode, stickyReady: false, tunables: { ...builtin.tunables, ...overrides }, plugins: withSources([], sources) };
   try {
-    const { plugins } = await resolvePlugins([name], path.join(cwd, 'pghot.config.js'));
-    return { name, mode: 'default', stickyReady: false, tunables: { ...overrides }, plugins: withDefaultSource(plugins) };
+    const { plugins } = await resolvePlugins([name], path.join(cwd, 'pghot.config.js'), CLI_FILE);
+    return { name, mode: 'default', stickyReady: false, tunables: { ...overrides }, plugins: withSources(plugins, sources) };
   } catch (e) {
     const why = (e as Error).message.replace(/^.*pghot\.config\.js: /, '');
     throw new ConfigError(`--policies: "${name}" is not a built-in configuration (${Object.keys(BUILTIN_CONFIGS).join(', ')}), and ${why}`, {

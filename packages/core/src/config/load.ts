@@ -43,6 +43,8 @@ export interface LoadConfigOptions {
   cwd?: string;
   /** Keys of the tool loading the config (e.g. the simulator's machine and workload), validated with the rest. */
   extend?: z.ZodRawShape;
+  /** A file of the tool loading the config: plugins it ships resolve from there when the project lacks them. */
+  fallbackFrom?: string;
 }
 
 export interface ResolvedConfig {
@@ -100,11 +102,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   const filepath = result?.filepath ?? null;
   let raw: unknown = result?.config ?? {};
   if (typeof raw === 'function') raw = await (raw as () => unknown)();
-  return validateConfig(raw, filepath, options.extend ?? {});
+  return validateConfig(raw, filepath, options.extend ?? {}, options.fallbackFrom);
 }
 
 /** Validate an already loaded config object (what loadConfig does after reading the file). */
-export async function validateConfig(raw: unknown, filepath: string | null, extend: z.ZodRawShape = {}): Promise<ResolvedConfig> {
+export async function validateConfig(raw: unknown, filepath: string | null, extend: z.ZodRawShape = {}, fallbackFrom?: string): Promise<ResolvedConfig> {
   const where = filepath ?? 'config';
   const parsed = z.strictObject({ ...coreConfigShape, ...extend }).safeParse(raw ?? {});
   if (!parsed.success) {
@@ -120,6 +122,6 @@ export async function validateConfig(raw: unknown, filepath: string | null, exte
       ...(filepath ? { file: filepath } : {}),
     });
   }
-  const { plugins, origins } = await resolvePlugins(refs, filepath ?? path.join(process.cwd(), 'pghot.config.js'));
+  const { plugins, origins } = await resolvePlugins(refs, filepath ?? path.join(process.cwd(), 'pghot.config.js'), fallbackFrom);
   return { filepath, mode, stickyReady, tunables: tunables as TunablesInput, plugins, origins, extra };
 }

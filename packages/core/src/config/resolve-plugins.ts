@@ -30,6 +30,8 @@ export function candidateIds(name: string, configDir: string): string[] {
 export async function resolvePlugins(
   refs: readonly PluginRef[],
   configFile: string,
+  /** Where to look when the config's project lacks a plugin: a tool bundling first-party plugins passes its own file. */
+  fallbackFrom?: string,
 ): Promise<{ plugins: PghotPlugin[]; origins: PluginOrigin[] }> {
   const plugins: PghotPlugin[] = [];
   const origins: PluginOrigin[] = [];
@@ -41,31 +43,34 @@ export async function resolvePlugins(
       continue;
     }
     const [name, options] = typeof ref === 'string' ? [ref, undefined] : ref;
-    const { plugin, from, version } = await loadPlugin(name, options, configFile, `plugins[${i}]`);
+    const { plugin, from, version } = await loadPlugin(name, options, configFile, `plugins[${i}]`, fallbackFrom);
     plugins.push(plugin);
     origins.push({ name: plugin.name, from, version: plugin.version ?? version });
   }
   return { plugins, origins };
 }
 
-async function loadPlugin(name: string, options: unknown, configFile: string, keyPath: string) {
-  const configDir = path.dirname(configFile);
-  const require = createRequire(configFile);
-  const tried = candidateIds(name, configDir);
-  let resolved: string | undefined;
-  let id = '';
-  for (const candidate of tried) {
+function resolveFrom(from: string, candidates: readonly string[]): { resolved: string; id: string } | undefined {
+  const require = createRequire(from);
+  for (const id of candidates) {
     try {
-      resolved = require.resolve(candidate);
-      id = candidate;
-      break;
+      return { resolved: require.resolve(id), id };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') throw e;
     }
   }
+  return undefined;
+}
+
+async function loadPlugin(name: string, options: unknown, configFile: string, keyPath: string, fallbackFrom?: string) {
+  const configDir = path.dirname(configFile);
+  const tried = candidateIds(name, configDir);
+  const found = resolveFrom(configFile, tried) ?? (fallbackFrom && !path.isAbsolute(tried[0]!) ? resolveFrom(fallbackFrom, tried) : undefined);
+  const resolved = found?.resolved;
+  const id = found?.id ?? '';
   if (resolved === undefined) {
-    const installed = listInstalledPlugins(configDir);
+    const installed = [...new Set([...listInstalledPlugins(configDir), ...(fallbackFrom ? listInstalledPlugins(path.dirname(fallbackFrom)) : [])])].sort();
     throw new ConfigError(
       `${configFile}: unknown plugin "${name}" at ${keyPath} (tried ${tried.join(', ')}). ` +
         (installed.length ? `Installed plugins: ${installed.join(', ')}` : 'No pghot plugins are installed here.'),

@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /** Workspace packages with tests; each project resolves @pghot/* to source through the condition. */
-const projects = ['packages/core', 'packages/sim', 'packages/source-hintfault', 'packages/source-ptescan', 'packages/source-hwsample', 'packages/source-damon', 'packages/cli', 'examples/policy-min-freq'];
+const projects = ['packages/core', 'packages/sim', 'packages/source-hintfault', 'packages/source-ptescan', 'packages/source-hwsample', 'packages/source-damon', 'packages/cli', 'packages/testkit', 'examples/policy-min-freq', 'examples/custom-source'];
 
 export default defineConfig({
   resolve: { conditions: ['@pghot/source'] },

@@ -243,7 +243,8 @@ export class Pghot {
     // the batch loop with one element: one implementation of the checks; pages that turn hot
     // reach pagesHot at the next batch or kmigrated wake, not per access
     this.#single[0] = pfn;
-    this.#record(src, this.#single, nid, now, 1, null, false);
+    if (this.hooks.filterBatch.taps.length > 0) this.#filteredBatch(src, this.#single, nid, now, 1);
+    else this.#record(src, this.#single, nid, now, 1, null, false);
     return 0;
   }
 

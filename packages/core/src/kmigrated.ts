@@ -1,5 +1,6 @@
-import { EAGAIN, PAGE_SHIFT, PAGES_PER_SECTION, SECTION_MASK } from './constants.js';
-import type { CandidateBatch, MigrationBatch, MigrationOutcome, PassContext } from './hooks.js';
+import { PAGE_SHIFT, PAGES_PER_SECTION, SECTION_MASK } from './constants.js';
+import type { CandidateBatch, PassContext } from './hooks.js';
+import { migrateBatch } from './migrate.js';
 import type { Pghot } from './pghot.js';
 import { Verdict } from './ratelimit.js';
 import {
@@ -75,10 +76,7 @@ export class Kmigrated {
   readonly #batchStatus = new Int32Array(MAX_BATCH);
   #batchLength = 0;
   #batchTarget = -1;
-  readonly #counter: Record<
-    'candidate' | 'candidateNrl' | 'success' | 'numaMigrated' | 'migrateSuccess' | 'migrateFail' | 'thpSuccess' | 'thpFail',
-    number
-  >;
+  readonly #counter: Record<'candidate' | 'candidateNrl', number>;
 
   constructor(engine: Pghot, nid: number, store8: DefaultStore | null, store32: PrecisionStore | null) {
     this.#engine = engine;
@@ -99,12 +97,6 @@ export class Kmigrated {
     this.#counter = {
       candidate: c.register('pgpromote_candidate'),
       candidateNrl: c.register('pgpromote_candidate_nrl'),
-      success: c.register('pgpromote_success'),
-      numaMigrated: c.register('numa_pages_migrated'),
-      migrateSuccess: c.register('pgmigrate_success'),
-      migrateFail: c.register('pgmigrate_fail'),
-      thpSuccess: c.register('thp_migration_success'),
-      thpFail: c.register('thp_migration_fail'),
     };
   }
 
@@ -258,59 +250,22 @@ export class Kmigrated {
     const n = this.#batchLength;
     if (n === 0) return;
     this.#batchLength = 0;
-    const engine = this.#engine;
-    const status = this.#batchStatus.subarray(0, n);
-    status.fill(EAGAIN);
-    const batch: MigrationBatch = {
-      engine,
+    const outcome = await migrateBatch(this.#engine, {
+      engine: this.#engine,
       from: this.nid,
       target: this.#batchTarget,
       now,
       length: n,
       pfn: this.#batchPfn.subarray(0, n),
       nrPages: this.#batchPages.subarray(0, n),
-      status,
-    };
-    const claimed = (await engine.hooks.migrateBatch.promise(batch)) === true;
-    let migratedFolios = 0;
-    let migratedPages = 0;
-    let failedPages = 0;
-    let thpOk = 0;
-    let thpFail = 0;
-    for (let i = 0; i < n; i++) {
-      const nr = batch.nrPages[i]!;
-      if (claimed && status[i] === 0) {
-        migratedFolios++;
-        migratedPages += nr;
-        if (nr > 1) thpOk++;
-      } else {
-        failedPages += nr;
-        if (nr > 1) thpFail++;
-        engine.memory?.putbackFolio?.(batch.pfn[i]!);
-      }
-    }
+      status: this.#batchStatus.subarray(0, n),
+    });
     result.batches++;
-    const outcome: MigrationOutcome = {
-      migratedFolios,
-      migratedPages,
-      failedFolios: claimed ? n - migratedFolios : 0,
-      failedPages: claimed ? failedPages : 0,
-      unclaimed: !claimed,
-    };
-    if (claimed) {
-      const vm = engine.counters;
-      vm.add(this.#counter.success, migratedPages);
-      vm.add(this.#counter.numaMigrated, migratedPages);
-      vm.add(this.#counter.migrateSuccess, migratedPages);
-      vm.add(this.#counter.migrateFail, failedPages);
-      vm.add(this.#counter.thpSuccess, thpOk);
-      vm.add(this.#counter.thpFail, thpFail);
-      result.migratedFolios += migratedFolios;
-      result.migratedPages += migratedPages;
-      result.failedFolios += n - migratedFolios;
-    } else {
-      result.unclaimedFolios += n;
+    if (outcome.unclaimed) result.unclaimedFolios += n;
+    else {
+      result.migratedFolios += outcome.migratedFolios;
+      result.migratedPages += outcome.migratedPages;
+      result.failedFolios += outcome.failedFolios;
     }
-    engine.hooks.afterMigrate.call(batch, outcome);
   }
 }

@@ -9,7 +9,8 @@ import {
   type BuiltinSourceName,
 } from './constants.js';
 import { ConfigError } from './errors.js';
-import { createHooks, Stage, type EngineHooks } from './hooks.js';
+import { createHooks, Stage, type EngineHooks, type MigrationOutcome } from './hooks.js';
+import { migrateBatch } from './migrate.js';
 import { Kmigrated, type KmigratedPassResult } from './kmigrated.js';
 import type { MemoryModel } from './memory.js';
 import { checkPlugins, type PghotPlugin } from './plugin.js';
@@ -521,6 +522,39 @@ export class Pghot {
     }
     await this.hooks.tick.promise({ engine: this, now });
     return passes;
+  }
+
+  /**
+   * Promote folios chosen by a policy outside kmigrated's pass (NUMAB2's fault path, HeMem's
+   * rounds...): each is isolated through the memory model, then the batch goes to the migration
+   * backend with kmigrated's counting. Folios that cannot be isolated are skipped (counted as failed).
+   */
+  async promoteFolios(target: number, pfns: ArrayLike<number>, now: number): Promise<MigrationOutcome> {
+    const mem = this.#mem;
+    const heads: number[] = [];
+    const pages: number[] = [];
+    for (let i = 0; i < pfns.length; i++) {
+      const head = mem === null ? pfns[i]! : mem.folioHead(pfns[i]!);
+      if (mem?.isolateFolio !== undefined && !mem.isolateFolio(head)) continue;
+      heads.push(head);
+      pages.push(mem === null ? 1 : mem.folioNrPages(head));
+    }
+    const skipped = pfns.length - heads.length;
+    const from = heads.length > 0 ? this.topology.nodeOf(heads[0]!) : -1;
+    const outcome =
+      heads.length === 0
+        ? { migratedFolios: 0, migratedPages: 0, failedFolios: 0, failedPages: 0, unclaimed: false }
+        : await migrateBatch(this, {
+            engine: this,
+            from,
+            target,
+            now,
+            length: heads.length,
+            pfn: Float64Array.from(heads),
+            nrPages: Uint32Array.from(pages),
+            status: new Int32Array(heads.length),
+          });
+    return { ...outcome, failedFolios: outcome.failedFolios + skipped };
   }
 
   // ---- vmstat ----------------------------------------------------------------------------------

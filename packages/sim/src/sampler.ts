@@ -27,6 +27,8 @@ export class Sampler {
   /** Per CPU (by index in `cpus`): the ring contents since the last drain. */
   readonly pfn: Float64Array[];
   readonly timeMs: Float64Array[];
+  /** 1 for a sampled store. */
+  readonly write: Uint8Array[];
   readonly count: Int32Array;
   /** CPU ids, in ring order; `nid[i]` is CPU i's node. */
   readonly cpus: readonly number[];
@@ -38,11 +40,12 @@ export class Sampler {
     this.nid = Int16Array.from(nids);
     this.pfn = cpus.map(() => new Float64Array(options.ringSize));
     this.timeMs = cpus.map(() => new Float64Array(options.ringSize));
+    this.write = cpus.map(() => new Uint8Array(options.ringSize));
     this.count = new Int32Array(cpus.length);
   }
 
   /** A tagged access on ring `r`. */
-  sample(r: number, pfn: number, timeMs: number, llcHit: boolean, latencyNs: number, topTier: boolean): void {
+  sample(r: number, pfn: number, timeMs: number, llcHit: boolean, latencyNs: number, topTier: boolean, write: boolean): void {
     this.totalEvents++;
     if (this.options.l3MissOnly && llcHit) return;
     if (this.options.minLatencyNs > 0 && latencyNs <= this.options.minLatencyNs) return;
@@ -56,6 +59,7 @@ export class Sampler {
     this.usefulEvents++;
     this.pfn[r]![n] = pfn;
     this.timeMs[r]![n] = timeMs;
+    this.write[r]![n] = write ? 1 : 0;
     this.count[r] = n + 1;
   }
 }

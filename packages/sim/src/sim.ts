@@ -385,7 +385,7 @@ export class Simulation {
       const hit = llc !== null && llc.hit(mm.id, vpage, buf.line[i]!);
       if (sampler !== null && --th.sampleLeft === 0) {
         th.sampleLeft = sampler.options.period;
-        sampler.sample(th.ring, pfn, t / 1e6, hit, hit ? 0 : latency[ni]!, top[ni] === 1);
+        sampler.sample(th.ring, pfn, t / 1e6, hit, hit ? 0 : latency[ni]!, top[ni] === 1, buf.write[i] === 1);
         t += sampler.options.costNs;
       }
       if (hit) {
@@ -515,15 +515,49 @@ export class Simulation {
     return true;
   }
 
-  /** Demote one folio from a top-tier node to its demotion target (for demotion policies tapping hooks.demote). */
-  demoteFolio(head: number): boolean {
+  /**
+   * Demote one folio from a top-tier node to its demotion target, for policies that demote
+   * themselves (counted under `counter`: pgdemote_kswapd by default, pgdemote_direct for
+   * policy-driven swaps).
+   */
+  demoteFolio(head: number, counter = 'pgdemote_kswapd'): boolean {
     const ni = this.mem.nodeIndex[head]!;
     const target = this.machine.nodes[ni]!.demotionTarget;
     if (target < 0 || this.mem.head[head] !== head || this.mem.lru[head] !== 1) return false;
     const pages = 1 << this.mem.order[head]!;
     const ok = this.#migrateFolio(head, this.machine.indexOf[target]!, false);
-    if (ok) this.engine.counters.add(this.#demoteCounter, pages);
+    if (ok) this.engine.counters.add(counter === 'pgdemote_kswapd' ? this.#demoteCounter : this.engine.counters.register(counter), pages);
     return ok;
+  }
+
+  /** Demote by CLOCK on top-tier node `nid` until it has `freePages` free (TPP-style headroom, policy swaps). */
+  demoteColdest(nid: number, freePages: number): void {
+    const ni = this.machine.indexOf[nid]!;
+    if (ni >= 0 && this.machine.nodes[ni]!.demotionTarget >= 0) this.#clockDemote(ni, freePages);
+  }
+
+  /** Global page index (processes' pages end to end) of the page at `pfn`, or -1 when unmapped. */
+  pageOf(pfn: number): number {
+    const head = this.mem.head[pfn]!;
+    if (head < 0) return -1;
+    const mm = this.processes[this.mem.rmapMm[head]!];
+    return mm ? mm.base + this.mem.rmapVpage[head]! + (pfn - head) : -1;
+  }
+
+  /** The PFN global page `g` maps now, or -1. */
+  pfnOf(g: number): number {
+    for (const mm of this.processes) if (g >= mm.base && g < mm.base + mm.pages) return mm.pte[g - mm.base]!;
+    return -1;
+  }
+
+  /** Pages of all processes, end to end (the range of pageOf). */
+  get globalPages(): number {
+    return this.processes.reduce((a, mm) => a + mm.pages, 0);
+  }
+
+  /** True when `pfn` is on a top-tier node. */
+  isTopTier(pfn: number): boolean {
+    return this.metrics.topTierByIndex[this.mem.nodeIndex[pfn]!] === 1;
   }
 
   /** kswapd on each top-tier node: below its low watermark, or woken by a failed promotion, demote until free >= promo watermark. */

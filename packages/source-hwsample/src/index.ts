@@ -1,4 +1,5 @@
-import { defineSource, parsePluginOptions, PGHOT_SRC, type PghotPlugin } from '@pghot/core';
+import { defineSource, parsePluginOptions, PGHOT_SRC, type Pghot, type PghotPlugin } from '@pghot/core';
+import { SyncHook } from 'tapable';
 import { getSim, type Sampler } from '@pghot/sim';
 import { z } from 'zod';
 
@@ -33,6 +34,28 @@ export const optionsSchema = z.strictObject({
 });
 export type HwSampleOptions = z.input<typeof optionsSchema>;
 export const NAME = 'source-hwsample';
+
+/** One drained ring: samples of one CPU. Views: copy what you keep. */
+export interface SampleBatch {
+  readonly length: number;
+  readonly pfn: Float64Array;
+  readonly timeMs: Float64Array;
+  /** 1 for a store. */
+  readonly write: Uint8Array;
+  /** The sampling CPU's node. */
+  readonly nid: number;
+}
+export interface SampleHooks {
+  /** Per drained ring, before the samples go to pghot: PEBS/IBS policies (HeMem, Memtis, ARMS) read them here. */
+  readonly samples: SyncHook<[SampleBatch]>;
+}
+const hooksByEngine = new WeakMap<Pghot, SampleHooks>();
+/** This source's hooks for an engine (tap them in a policy's apply). */
+export function getSampleHooks(engine: Pghot): SampleHooks {
+  let hooks = hooksByEngine.get(engine);
+  if (!hooks) hooksByEngine.set(engine, (hooks = Object.freeze({ samples: new SyncHook<[SampleBatch]>(['samples']) })));
+  return hooks;
+}
 
 /**
  * AMD IBS / Intel PEBS as a pghot source on the simulator: every period-th access of a CPU is
@@ -84,6 +107,10 @@ export function hwSampleSource(options: HwSampleOptions = {}): PghotPlugin {
         for (let r = 0; r < sampler.cpus.length; r++) {
           const n = sampler.count[r]!;
           if (n === 0) continue;
+          const hooks = getSampleHooks(engine);
+          if (hooks.samples.isUsed()) {
+            hooks.samples.call({ length: n, pfn: sampler.pfn[r]!.subarray(0, n), timeMs: sampler.timeMs[r]!.subarray(0, n), write: sampler.write[r]!.subarray(0, n), nid: sampler.nid[r]! });
+          }
           engine.recordAccesses(src, sampler.pfn[r]!, sampler.nid[r]!, sampler.timeMs[r]!, n);
           sampler.count[r] = 0;
         }

@@ -1,0 +1,89 @@
+import { definePolicy, parsePluginOptions, PromotionRateLimiter, Stage, Verdict, type PghotPlugin } from '@pghot/core';
+import { getSim, getSimHooks } from '@pghot/sim';
+import { z } from 'zod';
+
+export const optionsSchema = z.strictObject({
+  /** numa_balancing_hot_threshold_ms: a fault this soon after the scan means hot. */
+  hotThresholdMs: z.int().min(1).default(1000),
+  /** numa_balancing_promote_rate_limit_MBps, per fast node. */
+  promoteRateLimitMBps: z.int().min(0).default(65_536),
+  /** TPP: kswapd keeps demoteScaleFactor of each fast node free (demotion headroom). */
+  tppHeadroom: z.boolean().default(false),
+  demoteScaleFactor: z.number().min(0).max(0.5).default(0.02),
+});
+export type Numab2Options = z.input<typeof optionsSchema>;
+export const NAME = 'policy-numab2';
+
+const ONE_GIB_PAGES = 262_144;
+const states = new WeakMap<object, PromotionRateLimiter>();
+/** The per-fast-node NUMAB2 state (threshold, rate-limit windows) of an engine, for tests and tools. */
+export const numab2State = (engine: object): PromotionRateLimiter | undefined => states.get(engine);
+
+/**
+ * NUMA balancing memory-tiering mode as in mainline before pghot: on a hint fault on a slow page,
+ * promote if the fast node has room above its promo watermark + max(1 GiB, node/16); otherwise if
+ * the scan → fault latency is under the threshold (hotThresholdMs, auto-adjusted every 60 s by
+ * 1/8 of it toward the rate limit) and within the per-second rate limit. Promotions happen from
+ * the fault path (queued, moved at the end of the quantum); pghot's kmigrated is vetoed. With
+ * tppHeadroom, kswapd demotes until demoteScaleFactor of the fast node is free.
+ */
+export function numab2Policy(options: Numab2Options = {}): PghotPlugin {
+  const o = parsePluginOptions(NAME, optionsSchema, options);
+  return definePolicy({
+    name: NAME,
+    version: '0.1.0',
+    core: '>=0.1.0 <1.0.0',
+    dependsOn: ['source-hintfault'],
+    apply(engine) {
+      const limiter = new PromotionRateLimiter();
+      states.set(engine, limiter);
+      const candidate = engine.counters.register('pgpromote_candidate');
+      const candidateNrl = engine.counters.register('pgpromote_candidate_nrl');
+      const queue = new Map<number, number[]>();
+      // NUMAB2 decides at fault time: pghot's own pass promotes nothing
+      engine.hooks.shouldMigrate.tap({ name: NAME, stage: Stage.VETO }, () => false);
+      getSimHooks(engine).hintFaults.tap(NAME, (b) => {
+        const sim = b.sim;
+        const mem = sim.mem;
+        const cap = mem.capacity;
+        for (let i = 0; i < b.length; i++) {
+          const pfn = b.pfn[i]!;
+          if (sim.isTopTier(pfn)) continue;
+          const head = mem.folioHead(pfn);
+          if (!mem.folioOnLru(head)) continue;
+          const nid = b.nid[i]!;
+          const target = sim.machine.nodes[sim.machine.indexOf[nid]!]?.topTier ? nid : engine.tunables.target_nid;
+          const nr = mem.folioNrPages(head);
+          const size = sim.machine.nodes[sim.machine.indexOf[target]!]!.pages;
+          const freeEnough = cap.freePages(target) > cap.promoWatermarkPages(target) + Math.max(ONE_GIB_PAGES, Math.floor(size / 16));
+          const v = limiter.shouldMigrate(nr, target, b.latencyMs[i]!, b.timeMs[i]!, o.hotThresholdMs, o.promoteRateLimitMBps, freeEnough);
+          if (v === Verdict.BYPASS) engine.counters.add(candidateNrl, nr);
+          else if (v !== Verdict.REJECT_LATENCY) engine.counters.add(candidate, nr);
+          if (v !== Verdict.BYPASS && v !== Verdict.PASS) continue;
+          // migrate_misplaced_folio_prepare: the fast node must stay above high + nr, else kswapd
+          if (!(cap.freePages(target) > cap.highWatermarkPages(target) + nr)) {
+            cap.wakeKswapd(target, nr);
+            continue;
+          }
+          let q = queue.get(target);
+          if (!q) queue.set(target, (q = []));
+          q.push(head);
+        }
+      });
+      engine.hooks.tick.tapPromise(NAME, async ({ now }) => {
+        for (const [target, heads] of queue) {
+          if (heads.length === 0) continue;
+          await engine.promoteFolios(target, heads.splice(0), now);
+        }
+        if (!o.tppHeadroom) return;
+        const sim = getSim(engine);
+        if (!sim) return;
+        for (const node of sim.machine.nodes) {
+          const headroom = Math.floor(node.pages * o.demoteScaleFactor);
+          if (node.topTier && sim.mem.freePages(node.index) < headroom) sim.demoteColdest(node.id, headroom);
+        }
+      });
+    },
+  });
+}
+export default numab2Policy;

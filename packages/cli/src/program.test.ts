@@ -163,6 +163,20 @@ describe('sources and real samples', () => {
   });
 });
 
+describe('policies swapped through config files', () => {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+  const configs = ['pghot', 'numab2', 'hemem', 'memtis', 'arms'].map((p) => path.join(root, 'examples/configs', `${p}.yaml`));
+
+  it.each(['gups-hotset', 'zipf', 'phase-shift'])('on %s every policy beats no promotion', async (workload) => {
+    const params = ['--set', 'workload.accessesPerThread=12000000', ...(workload === 'phase-shift' ? ['--set', 'workload.periodS=1'] : [])];
+    const r = await run(['compare', '--workload', workload, ...params, ...configs.flatMap((c) => ['--config', c])], { cwd: root });
+    expect(r.stderr).toBe('');
+    const reports = JSON.parse(r.stdout) as RunReport[];
+    expect(reports.map((x) => x.name)).toEqual(['pghot', 'numab2', 'hemem', 'memtis', 'arms']);
+    for (const x of reports) expect(x.fastTierHitRatio, `${x.name} on ${workload}`).toBeGreaterThan(x.oracles.noPromotion!.fastTierHitRatio);
+  }, 120_000);
+});
+
 describe('pghot compare', () => {
   it('runs the built-in configurations side by side as a JSON array sharing one baseline', async () => {
     const { code, stdout } = await run(['compare', ...SMALL, '--policies', 'pghot,pghot-threshold1']);
@@ -229,6 +243,17 @@ describe('the pghot binary', () => {
       (r) => ({ code: 0, ...r }),
       (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
     );
+
+  it('loads a TypeScript config with imported plugins and gives the same result as its YAML twin', async () => {
+    const a = await spawnCli(['compare', '--config', 'examples/configs/memtis.config.ts', '--set', 'workload.accessesPerThread=2000000']);
+    const b = await spawnCli(['compare', '--config', 'examples/configs/memtis.yaml', '--set', 'workload.accessesPerThread=2000000']);
+    expect(a.code).toBe(0);
+    const [ra, rb] = [JSON.parse(a.stdout)[0], JSON.parse(b.stdout)[0]];
+    expect(ra.plugins).toEqual(['source-hwsample', 'policy-memtis', 'sim-migrate']);
+    expect(ra).toEqual(rb);
+    const printed = await spawnCli(['config', '--print', '--config', 'examples/configs/arms.config.ts']);
+    expect(JSON.parse(printed.stdout).plugins.map((p: { name: string }) => p.name)).toEqual(['source-hwsample', 'policy-arms']);
+  }, 60_000);
 
   it('exits 0 with JSON on a pipe, and 2 on a usage error', async () => {
     const ok = await spawnCli(['run', '--set', 'workload.accessesPerThread=100000']);

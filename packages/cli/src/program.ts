@@ -142,7 +142,15 @@ export function createProgram(io: Io): Command {
       else io.stdout(`${compareTable(reports, opts.color && io.stdoutIsTTY && !io.env.NO_COLOR)}\n`);
     });
 
-  const config = program.command('config').description('inspect the configuration');
+  const config = program
+    .command('config')
+    .description('inspect the configuration')
+    .option('--print', 'print the resolved config (as `pghot config print`)')
+    .option('--config <file>', 'config file (default: searched from the current directory)')
+    .action(async (opts: { print?: true; config?: string }) => {
+      if (!opts.print) throw usage('pghot config: use --print, print or validate');
+      io.stdout(`${JSON.stringify(printable(await load(io, opts.config)), null, 2)}\n`);
+    });
   config
     .command('print')
     .description('print the resolved config: file, mode, tunables (with defaults), plugins by name and version, simulator keys')

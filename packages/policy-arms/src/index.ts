@@ -22,7 +22,8 @@ export const BIAS = Object.freeze({ history: [0.4, 0.6], recency: [0.731, 0.269]
 /**
  * ARMS's hot-set shift detector on slow-tier bandwidth B (GB/s), once a second: μ = EWMA(B, 0.1),
  * σ from an EWMA (0.2) of the squared deviation, S = max(0, S + (B − μ) − 0.5σ); a shift when
- * S > 6σ and B > 0.3 GB/s (then S resets); back to history after 20 periods with S ≤ 0.
+ * S > 6σ and B > 0.3 GB/s (then S resets), after a warm-up of 10 observations; back to history after
+ * 20 periods with S ≤ 0.
  */
 export class ShiftDetector {
   mu = 0;
@@ -30,17 +31,18 @@ export class ShiftDetector {
   s = 0;
   quiet = 0;
   recency = false;
-  #started = false;
+  #seen = 0;
+  /** Observations before the detector may fire: μ and σ need a few to settle. */
+  static readonly WARMUP = 10;
   observe(b: number): boolean {
-    if (!this.#started) {
-      this.#started = true;
+    if (this.#seen++ === 0) {
       this.mu = b;
       return false;
     }
     const sigma = Math.sqrt(this.variance);
     this.s = Math.max(0, this.s + (b - this.mu) - 0.5 * sigma);
     let shifted = false;
-    if (this.s > 6 * sigma && b > 0.3) {
+    if (this.#seen > ShiftDetector.WARMUP && this.s > 6 * sigma && b > 0.3) {
       this.recency = true;
       this.s = 0;
       this.quiet = 0;

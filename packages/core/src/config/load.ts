@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { cosmiconfig, type Loader } from 'cosmiconfig';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
@@ -60,8 +61,18 @@ export interface ResolvedConfig {
 }
 
 let tsLoader: Loader | undefined;
-/** jiti-based loader for .ts/.mts/.cts, created on first use so engine-only users never load it. */
+/**
+ * .ts/.mts/.cts configs: natively when the process already runs TypeScript (tsx, vitest, Node's
+ * type stripping), so the config's plugins are the very modules the tool uses; otherwise with the
+ * jiti-based cosmiconfig-typescript-loader, created on first use.
+ */
 const typeScriptLoader: Loader = async (filepath, content) => {
+  try {
+    const mod = (await import(pathToFileURL(filepath).href)) as { default?: unknown };
+    return mod.default ?? mod;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
+  }
   if (!tsLoader) {
     const { TypeScriptLoader } = await import('cosmiconfig-typescript-loader');
     tsLoader = TypeScriptLoader();

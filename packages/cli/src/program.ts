@@ -6,6 +6,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { topologySchema, type TopologySpec } from '@pghot/core';
 import { readSamples, replaySamples } from '@pghot/source-hwsample';
+import { lackeyToPgtrace, pgtraceToLackey, readDamon, replayDamon, traceWorkload } from '@pghot/trace';
+import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import {
   BUILTIN_CONFIGS,
   CLI_FILE,
@@ -84,11 +87,42 @@ export function createProgram(io: Io): Command {
     .option('--config <file>', 'config file (default: searched from the current directory)')
     .option('--samples <file>', 'replay real samples (perf script with phys_addr, or perf mem report -D -x, CSV) into pghot and report what it would promote')
     .option('--topology <file>', 'with --samples: JSON topology of the sampled machine ({ nodes: [{ id, startPfn, pages, tier, cpus }] }); default: memory above 4 GiB is the lower tier')
-    .option('--max-errors <n>', 'with --samples: skip up to n malformed lines (counted in the report) instead of stopping at the first', intOption('--max-errors', 0))
+    .option('--trace <file>', 'replay a real trace (valgrind lackey text or gzip, or .pgtrace) as the workload; the LLC model is on unless the config sets sim.llc')
+    .option('--damon <file>', 'drive pghot with DAMON region heat (tried_regions snapshot, damon_aggregated tracepoint text, damo record JSON) and report what it would promote')
+    .option('--max-errors <n>', 'with --samples or --trace: skip up to n malformed lines (counted in the report) instead of stopping at the first', intOption('--max-errors', 0))
     .action(async (raw) => {
-      const opts = raw as ScenarioCliOptions & { config?: string; samples?: string; topology?: string; maxErrors?: number };
+      const opts = raw as ScenarioCliOptions & { config?: string; samples?: string; topology?: string; maxErrors?: number; trace?: string; damon?: string };
       const config = await load(io, opts.config);
       const format = resolveFormat(opts.format, io);
+      if (opts.damon) {
+        const topology = opts.topology ? await readTopology(path.resolve(io.cwd, opts.topology)) : undefined;
+        const report = await replayDamon(await readDamon(path.resolve(io.cwd, opts.damon)), {
+          ...(topology ? { topology } : {}),
+          mode: config.mode,
+          stickyReady: config.stickyReady,
+          tunables: { ...config.tunables, ...parseSets(opts.set).tunables },
+          plugins: config.plugins.filter((p) => p.kind !== 'source'),
+        });
+        io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+        return;
+      }
+      if (opts.trace) {
+        const file = path.resolve(io.cwd, opts.trace);
+        const { create, stats } = await traceWorkload(file, { maxErrors: opts.maxErrors ?? 0, ...readProgress(io, format, file) });
+        finishProgress(io, format);
+        const scenario = resolveScenario(flagsOf(opts), { ...config.extra, workload: 'gups-hotset' }, config.filepath);
+        const sources = await resolveSources(opts.sources, io.cwd);
+        const [report] = await runConfigs(
+          { ...scenario, workload: { name: 'trace', params: {} }, traceWorkload: create, sim: { llc: { sizeMiB: 32 }, ...scenario.sim } },
+          [configFromFile(config, parseSets(opts.set).tunables, sources)],
+          progressReporter(io, format),
+        );
+        const out = { ...report!, trace: stats ? { ...stats, badLines: stats.badLines } : { format: 'pgtrace' } };
+        finishProgress(io, format);
+        if (format === 'json') io.stdout(`${JSON.stringify(out, null, 2)}\n`);
+        else io.stdout(`${runTable(report!, opts.color && io.stdoutIsTTY && !io.env.NO_COLOR)}\n`);
+        return;
+      }
       if (opts.samples) {
         const topology = opts.topology ? await readTopology(path.resolve(io.cwd, opts.topology)) : undefined;
         const report = await replaySamples(await readSamples(path.resolve(io.cwd, opts.samples), { maxErrors: opts.maxErrors ?? 0 }), {
@@ -140,6 +174,41 @@ export function createProgram(io: Io): Command {
       finishProgress(io, format);
       if (format === 'json') io.stdout(`${JSON.stringify(reports, null, 2)}\n`);
       else io.stdout(`${compareTable(reports, opts.color && io.stdoutIsTTY && !io.env.NO_COLOR)}\n`);
+    });
+
+  program
+    .command('convert')
+    .description('convert a trace: valgrind lackey (text or gzip) to .pgtrace, or .pgtrace back to lackey text (by the output name)')
+    .argument('<in>', 'input trace')
+    .argument('<out>', 'output file: .pgtrace, or anything else for lackey text')
+    .option('--max-errors <n>', 'skip up to n malformed lines (counted) instead of stopping at the first', intOption('--max-errors', 0))
+    .action(async (input: string, output: string, opts: { maxErrors?: number }) => {
+      const from = path.resolve(io.cwd, input);
+      const to = path.resolve(io.cwd, output);
+      const result = to.endsWith('.pgtrace')
+        ? await lackeyToPgtrace(from, to, { maxErrors: opts.maxErrors ?? 0, ...readProgress(io, 'table', from) })
+        : pgtraceToLackey(from, to);
+      finishProgress(io, 'table');
+      io.stdout(`${JSON.stringify({ schemaVersion: 1, kind: 'convert', input: from, output: to, ...result }, null, 2)}\n`);
+    });
+
+  program
+    .command('record')
+    .description('run a program under valgrind lackey (--trace-mem=yes) and write its memory trace; its exit status and stderr pass through')
+    .option('--out <file>', 'trace file to write', 'pghot.lackey')
+    .argument('<command...>', 'the program and its arguments (after --)')
+    .action(async (command: string[], opts: { out: string }) => {
+      const out = path.resolve(io.cwd, opts.out);
+      const code = await new Promise<number>((resolve, reject) => {
+        const child = spawn('valgrind', ['--tool=lackey', '--trace-mem=yes', `--log-file=${out}`, ...command], { cwd: io.cwd, stdio: ['inherit', 'inherit', 'pipe'] });
+        child.stderr.on('data', (d: Buffer) => io.stderr(d.toString()));
+        child.on('error', (e: NodeJS.ErrnoException) =>
+          reject(e.code === 'ENOENT' ? usage('valgrind is not installed: apt-get install valgrind (or your distribution\'s package)') : e),
+        );
+        child.on('close', (c) => resolve(c ?? 1));
+      });
+      io.stderr(`pghot: trace written to ${out} (${statSync(out, { throwIfNoEntry: false })?.size ?? 0} bytes); ${command[0]} exited ${code}\n`);
+      throw Object.assign(new Error('record'), { exitCode: code, code: 'pghot.exit' });
     });
 
   const config = program
@@ -200,6 +269,20 @@ function flagsOf(opts: ScenarioCliOptions): ScenarioFlags {
   return { machine: opts.machine, workload: opts.workload, seed: opts.seed, placement: opts.placement, set: opts.set, verify: opts.verify };
 }
 
+/** Read progress for long trace files: bytes, accesses per second, ETA; stderr, terminals only. */
+function readProgress(io: Io, format: Format, file: string): { onProgress?: (bytes: number, accesses: number) => void } {
+  if (!io.stderrIsTTY || io.env.CI || format === 'json') return {};
+  const total = statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+  const start = performance.now();
+  return {
+    onProgress: (bytes, accesses) => {
+      const s = (performance.now() - start) / 1000;
+      const eta = bytes > 0 && total > bytes ? ((total - bytes) * s) / bytes : 0;
+      io.stderr(`\r\u001b[2K${path.basename(file)}: ${(bytes / 2 ** 20).toFixed(0)}/${(total / 2 ** 20).toFixed(0)} MiB, ${(accesses / s / 1e6).toFixed(1)} M accesses/s, ETA ${eta.toFixed(0)} s`);
+    },
+  };
+}
+
 function finishProgress(io: Io, format: Format): void {
   if (progressReporter(io, format)) io.stderr('\r\u001b[2K');
 }
@@ -225,6 +308,7 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
   } catch (e) {
     const err = e as Error & { code?: string };
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    if (err.code === 'pghot.exit') return (err as { exitCode?: number }).exitCode ?? 0; // record: the program's own status
     if (err.code?.startsWith('commander.')) return 2; // commander printed the message
     if (err instanceof ConfigError) {
       io.stderr(`pghot: ${err.message}\n`);

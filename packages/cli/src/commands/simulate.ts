@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, TUNABLE_NAMES, type PghotMode, type PghotPlugin, type TunableName, type TunablesInput } from '@pghot/core';
 import { resolvePlugins, type ResolvedConfig } from '@pghot/core/config';
-import { buildMachine, createWorkload, runBaseline, runSimulation, type Machine, type RunReport, type SimOptions } from '@pghot/sim';
+import { buildMachine, createWorkload, runBaseline, runSimulation, type Machine, type RunReport, type SimOptions, type WorkloadInstance } from '@pghot/sim';
 import hintFaultSource from '@pghot/source-hintfault';
 import { z } from 'zod';
 
@@ -53,6 +53,8 @@ export interface ScenarioFlags {
 export interface Scenario {
   machine: Machine;
   workload: { name: string; params: Record<string, unknown> };
+  /** Fresh replays of a prepared workload (a trace), used instead of `workload`. */
+  traceWorkload?: () => WorkloadInstance;
   seed: number;
   placement: { policy: 'local' | 'preferred' | 'bind'; node?: number };
   moveAt: { timeMs: number; node: number } | undefined;
@@ -202,7 +204,7 @@ export async function configFromName(
 export function simOptions(s: Scenario, c: ConfigUnderTest, onProgress?: (fraction: number) => void): SimOptions {
   return {
     machine: s.machine,
-    workload: s.workload,
+    workload: s.traceWorkload?.() ?? s.workload,
     seed: s.seed,
     placement: s.placement,
     ...(s.moveAt ? { moveAt: s.moveAt } : {}),

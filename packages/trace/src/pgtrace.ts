@@ -1,0 +1,228 @@
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
+import { traceFileError } from './errors.js';
+import type { AccessBatch } from './lackey.js';
+
+/**
+ * `.pgtrace` v1: a compact binary trace of page accesses (docs/pgtrace.md).
+ *   header   32 B: "PGTRACE\0", u16 version 1, u16 flags (bit 0: timestamps), u32 chunks,
+ *                  f64 records, u32 pages (distinct), u32 reserved — little endian
+ *   chunks   u32 records, u32 payload bytes, u32 CRC-32 of the payload, u16 task, u16 cpu, payload
+ *   payload  per record: zigzag varint of (page id - previous page id), u8 flags (bit 0 write,
+ *            bits 1-4 log2 of the size, bit 5 timestamp follows), u8 line (64 B line in the page),
+ *            [varint ns since the previous record's time]
+ *   trailer  "PGPAGES\0", u32 pages, f64 virtual page number of each page id, u32 CRC-32 of the table
+ * Page ids are dense, in first-touch order, so a replay needs no map; the trailer maps them back.
+ */
+export const PGTRACE_MAGIC = 'PGTRACE\0';
+const TRAILER_MAGIC = 'PGPAGES\0';
+const HEADER = 32;
+const CHUNK_HEADER = 16;
+const CHUNK_RECORDS = 65_536;
+
+const sizeClass = (size: number) => Math.min(15, Math.max(0, Math.round(Math.log2(size))));
+
+export class PgtraceWriter {
+  readonly file: string;
+  records = 0;
+  chunks = 0;
+  readonly #fd: number;
+  readonly #ids = new Map<number, number>();
+  #vpns = new Float64Array(1024);
+  #buf = new Uint8Array(CHUNK_RECORDS * 12);
+  #len = 0;
+  #count = 0;
+  #prev = 0;
+  #task = -1;
+  #cpu = -1;
+
+  constructor(file: string) {
+    this.file = file;
+    this.#fd = openSync(file, 'w');
+    writeSync(this.#fd, new Uint8Array(HEADER)); // rewritten by close()
+  }
+
+  get pages(): number {
+    return this.#ids.size;
+  }
+
+  #varint(v: number): void {
+    const b = this.#buf;
+    while (v >= 0x80) {
+      b[this.#len++] = (v % 0x80) | 0x80;
+      v = Math.floor(v / 0x80);
+    }
+    b[this.#len++] = v;
+  }
+
+  /** Append a batch of accesses by `task` on `cpu`. */
+  add(batch: AccessBatch, task = 0, cpu = 0): void {
+    if (task !== this.#task || cpu !== this.#cpu) {
+      this.#flush();
+      this.#task = task;
+      this.#cpu = cpu;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const vpn = batch.vpn[i]!;
+      let id = this.#ids.get(vpn);
+      if (id === undefined) {
+        id = this.#ids.size;
+        this.#ids.set(vpn, id);
+        if (id === this.#vpns.length) {
+          const grown = new Float64Array(this.#vpns.length * 2);
+          grown.set(this.#vpns);
+          this.#vpns = grown;
+        }
+        this.#vpns[id] = vpn;
+      }
+      const delta = id - this.#prev;
+      this.#prev = id;
+      this.#varint(delta >= 0 ? delta * 2 : -delta * 2 - 1);
+      this.#buf[this.#len++] = (batch.write[i]! & 1) | (sizeClass(batch.size[i]!) << 1);
+      this.#buf[this.#len++] = batch.line[i]!;
+      if (++this.#count === CHUNK_RECORDS) this.#flush();
+    }
+    this.records += batch.length;
+  }
+
+  #flush(): void {
+    if (this.#count === 0) return;
+    const payload = this.#buf.subarray(0, this.#len);
+    const head = Buffer.alloc(CHUNK_HEADER);
+    head.writeUInt32LE(this.#count, 0);
+    head.writeUInt32LE(payload.length, 4);
+    head.writeUInt32LE(crc32(payload), 8);
+    head.writeUInt16LE(Math.max(0, this.#task), 12);
+    head.writeUInt16LE(Math.max(0, this.#cpu), 14);
+    writeSync(this.#fd, head);
+    writeSync(this.#fd, payload);
+    this.chunks++;
+    this.#len = 0;
+    this.#count = 0;
+    this.#prev = 0; // chunks decode on their own
+  }
+
+  close(): void {
+    this.#flush();
+    const pages = this.#ids.size;
+    const table = Buffer.from(this.#vpns.buffer, 0, pages * 8);
+    const trailer = Buffer.alloc(12);
+    trailer.write(TRAILER_MAGIC, 0, 'latin1');
+    trailer.writeUInt32LE(pages, 8);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32LE(crc32(table), 0);
+    writeSync(this.#fd, trailer);
+    writeSync(this.#fd, table);
+    writeSync(this.#fd, crc);
+    const header = Buffer.alloc(HEADER);
+    header.write(PGTRACE_MAGIC, 0, 'latin1');
+    header.writeUInt16LE(1, 8);
+    header.writeUInt16LE(0, 10);
+    header.writeUInt32LE(this.chunks, 12);
+    header.writeDoubleLE(this.records, 16);
+    header.writeUInt32LE(pages, 24);
+    writeSync(this.#fd, header, 0, HEADER, 0);
+    closeSync(this.#fd);
+  }
+}
+
+export interface PgtraceInfo {
+  version: number;
+  chunks: number;
+  records: number;
+  pages: number;
+}
+
+/** Reads a .pgtrace synchronously, one chunk at a time (constant memory), checking every checksum. */
+export class PgtraceReader {
+  readonly file: string;
+  readonly info: PgtraceInfo;
+  readonly #fd: number;
+  readonly #size: number;
+  #offset = HEADER;
+  #chunk = 0;
+  #payload = new Uint8Array(CHUNK_RECORDS * 12);
+
+  constructor(file: string) {
+    this.file = file;
+    try {
+      this.#fd = openSync(file, 'r');
+    } catch (e) {
+      throw traceFileError(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message, e);
+    }
+    this.#size = fstatSync(this.#fd).size;
+    const h = Buffer.alloc(HEADER);
+    if (readSync(this.#fd, h, 0, HEADER, 0) < HEADER || h.toString('latin1', 0, 8) !== PGTRACE_MAGIC) {
+      this.close();
+      throw traceFileError(file, 'not a .pgtrace file (bad magic)');
+    }
+    const version = h.readUInt16LE(8);
+    if (version !== 1) {
+      this.close();
+      throw traceFileError(file, `unsupported .pgtrace version ${version} (this reader knows 1)`);
+    }
+    this.info = { version, chunks: h.readUInt32LE(12), records: h.readDoubleLE(16), pages: h.readUInt32LE(24) };
+  }
+
+  /** Decode the next chunk into the arrays (each of at least 65,536 entries); returns its record count, 0 at the end. */
+  next(vpage: Int32Array, line: Uint8Array, write: Uint8Array, size: Uint16Array): number {
+    if (this.#chunk === this.info.chunks) return 0;
+    const head = Buffer.alloc(CHUNK_HEADER);
+    if (readSync(this.#fd, head, 0, CHUNK_HEADER, this.#offset) < CHUNK_HEADER) throw traceFileError(this.file, `truncated .pgtrace: chunk ${this.#chunk} header ends past the end of the file`);
+    const count = head.readUInt32LE(0);
+    const bytes = head.readUInt32LE(4);
+    const crc = head.readUInt32LE(8);
+    if (count > CHUNK_RECORDS || bytes > this.#payload.length) throw traceFileError(this.file, `corrupt .pgtrace: chunk ${this.#chunk} claims ${count} records in ${bytes} bytes`);
+    const payload = this.#payload.subarray(0, bytes);
+    if (this.#offset + CHUNK_HEADER + bytes > this.#size || readSync(this.#fd, payload, 0, bytes, this.#offset + CHUNK_HEADER) < bytes) {
+      throw traceFileError(this.file, `truncated .pgtrace: chunk ${this.#chunk} ends past the end of the file`);
+    }
+    if (crc32(payload) !== crc) throw traceFileError(this.file, `bad checksum in chunk ${this.#chunk} (at byte ${this.#offset})`);
+    let p = 0;
+    let prev = 0;
+    for (let i = 0; i < count; i++) {
+      let v = 0;
+      let mul = 1;
+      let b: number;
+      do {
+        b = payload[p++]!;
+        v += (b & 0x7f) * mul;
+        mul *= 0x80;
+      } while (b >= 0x80);
+      prev += v % 2 === 0 ? v / 2 : -(v + 1) / 2;
+      vpage[i] = prev;
+      const flags = payload[p++]!;
+      write[i] = flags & 1;
+      size[i] = 1 << ((flags >> 1) & 15);
+      line[i] = payload[p++]!;
+    }
+    if (p !== bytes) throw traceFileError(this.file, `corrupt .pgtrace: chunk ${this.#chunk} decodes to ${p} of ${bytes} bytes`);
+    this.#offset += CHUNK_HEADER + bytes;
+    this.#chunk++;
+    return count;
+  }
+
+  /** The virtual page number of every page id (the trailer). */
+  pageTable(): Float64Array {
+    let offset = HEADER;
+    const head = Buffer.alloc(CHUNK_HEADER);
+    for (let c = 0; c < this.info.chunks; c++) {
+      readSync(this.#fd, head, 0, CHUNK_HEADER, offset);
+      offset += CHUNK_HEADER + head.readUInt32LE(4);
+    }
+    const t = Buffer.alloc(12);
+    readSync(this.#fd, t, 0, 12, offset);
+    if (t.toString('latin1', 0, 8) !== TRAILER_MAGIC) throw traceFileError(this.file, 'corrupt .pgtrace: no page table after the chunks');
+    const pages = t.readUInt32LE(8);
+    const table = Buffer.alloc(pages * 8);
+    readSync(this.#fd, table, 0, pages * 8, offset + 12);
+    const crc = Buffer.alloc(4);
+    readSync(this.#fd, crc, 0, 4, offset + 12 + pages * 8);
+    if (crc32(table) !== crc.readUInt32LE(0)) throw traceFileError(this.file, 'bad checksum in the page table');
+    return new Float64Array(table.buffer.slice(table.byteOffset, table.byteOffset + table.length));
+  }
+
+  close(): void {
+    closeSync(this.#fd);
+  }
+}

@@ -1,0 +1,183 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { runSimulation } from '@pghot/sim';
+import { describe, expect, it } from 'vitest';
+import { lackeyToPgtrace, pgtraceToLackey } from './convert.js';
+import { readDamon, replayDamon } from './damon.js';
+import { readLackey } from './lackey.js';
+import { PgtraceReader } from './pgtrace.js';
+import { traceWorkload } from './workload.js';
+
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures');
+const EXCERPT = path.join(FIXTURES, 'lackey/lackey-sort-excerpt-1000.txt');
+const HEAD200K = path.join(FIXTURES, 'lackey/lackey-sort-2000-head200k.txt.gz');
+const tmp = () => mkdtempSync(path.join(tmpdir(), 'pghot-trace-'));
+const write = (name: string, content: string | Buffer) => {
+  const file = path.join(tmp(), name);
+  writeFileSync(file, content);
+  return file;
+};
+
+async function pageCounts(file: string, options = {}) {
+  const pages = new Map<number, number>();
+  const sizes = new Map<number, number>();
+  const stats = await readLackey(
+    file,
+    (b) => {
+      for (let i = 0; i < b.length; i++) {
+        pages.set(b.vpn[i]!, (pages.get(b.vpn[i]!) ?? 0) + 1);
+        sizes.set(b.size[i]!, (sizes.get(b.size[i]!) ?? 0) + 1);
+      }
+    },
+    options,
+  );
+  const top = [...pages].sort((a, b) => b[1] - a[1]);
+  return { stats, pages, sizes, top };
+}
+
+describe('valgrind lackey', () => {
+  it('reads the 1,000-line excerpt: I 736, L 172, S 90, M 2, 264 data accesses on 9 pages', async () => {
+    const { stats, pages, sizes, top } = await pageCounts(EXCERPT);
+    expect(stats).toMatchObject({ gzip: false, lines: 1000, instructions: 736, loads: 172, stores: 90, modifies: 2, headerLines: 0, accesses: 264, straddles: 0, malformed: 0 });
+    expect(pages.size).toBe(9);
+    expect(top.map(([p, c]) => [p.toString(16), c])).toEqual([
+      ['1fff000', 101], ['4a8b', 54], ['1ffeffd', 45], ['124', 21], ['4038', 12], ['4b00', 10], ['4b0e', 8], ['4a27', 7], ['4b01', 6],
+    ]);
+    expect(Object.fromEntries(sizes)).toEqual({ 1: 84, 4: 3, 8: 165, 16: 12 });
+  });
+
+  it('streams the gzip head: 6 header lines, I 151,122, L 34,418, S 12,874, M 1,580, 48,872 accesses on 87 pages', async () => {
+    const { stats, pages, sizes, top } = await pageCounts(HEAD200K);
+    expect(stats).toMatchObject({ gzip: true, lines: 200_000, headerLines: 6, instructions: 151_122, loads: 34_418, stores: 12_874, modifies: 1_580, accesses: 48_872, malformed: 0 });
+    expect(pages.size).toBe(87);
+    expect(top.slice(0, 5).map(([p, c]) => [p.toString(16), c])).toEqual([['1fff000', 19_508], ['4835', 4_698], ['1ffefff', 3_680], ['4032', 3_076], ['4034', 2_477]]);
+    expect(Object.fromEntries(sizes)).toEqual({ 1: 9_786, 2: 1_471, 4: 6_187, 8: 29_607, 16: 1_729, 32: 92 });
+  });
+
+  it('includes I lines on request, and 146 of them straddle a page (both pages touched)', async () => {
+    const { stats } = await pageCounts(HEAD200K, { includeInstructions: true });
+    expect(stats.accesses).toBe(48_872 + 151_122 + 146);
+    expect(stats.straddles).toBe(146);
+  });
+
+  it('touches both pages of a straddling data access, and flags M as a write', async () => {
+    const file = write('t.txt', ' L 00001ffc,8\n M 00002000,4\n');
+    const seen: [number, number][] = [];
+    const stats = await readLackey(file, (b) => {
+      for (let i = 0; i < b.length; i++) seen.push([b.vpn[i]!, b.write[i]!]);
+    });
+    expect(seen).toEqual([[1, 0], [2, 0], [2, 1]]);
+    expect(stats).toMatchObject({ accesses: 3, straddles: 1 });
+  });
+
+  it('stops at a malformed line naming file, line and text; skips up to maxErrors and counts them', async () => {
+    const file = write('bad.txt', 'I  00110ba6,10\n L 1fff00,8\n S 1fff000758,8\n');
+    await expect(readLackey(file, () => {})).rejects.toThrow(`${file}:2: expected an address of 8+ hex digits and a comma: " L 1fff00,8"`);
+    const stats = await readLackey(file, () => {}, { maxErrors: 3 });
+    expect(stats).toMatchObject({ malformed: 1, badLines: [{ line: 2, text: ' L 1fff00,8' }], stores: 1 });
+    await expect(readLackey(write('x.txt', 'X 1\n'), () => {})).rejects.toThrow(':1: not a lackey line (I, L, S, M or ==PID==): "X 1"');
+  });
+
+  it('names a truncated gzip as such', async () => {
+    const gz = gzipSync(readFileSync(EXCERPT));
+    const file = write('cut.txt.gz', gz.subarray(0, gz.length - 20));
+    await expect(readLackey(file, () => {})).rejects.toThrow(`${file}: truncated gzip (unexpected end of file)`);
+  });
+});
+
+describe('.pgtrace', () => {
+  it('round trip: lackey → .pgtrace replays to the identical report', async () => {
+    const out = path.join(tmp(), 'sort.pgtrace');
+    const converted = await lackeyToPgtrace(HEAD200K, out);
+    expect(converted).toMatchObject({ records: 48_872, pages: 87 });
+    expect(new PgtraceReader(out).info).toEqual({ version: 1, chunks: 1, records: 48_872, pages: 87 });
+    const run = async (file: string) => {
+      const { create } = await traceWorkload(file);
+      const report = await runSimulation({ machine: 'dram+cxl', workload: create(), llc: { sizeMiB: 1 }, placement: { policy: 'preferred', node: 1 }, baseline: 'none' });
+      return { ...report, workload: { ...report.workload, params: { ...report.workload.params, file: 'x', format: 'x' } } };
+    };
+    const a = await run(HEAD200K);
+    const b = await run(out);
+    expect(a.accesses.total).toBe(48_872);
+    expect(b).toEqual(a);
+  });
+
+  it('converts back to lackey text with the same pages, lines and write flags', async () => {
+    const dir = tmp();
+    await lackeyToPgtrace(EXCERPT, path.join(dir, 'a.pgtrace'));
+    expect(pgtraceToLackey(path.join(dir, 'a.pgtrace'), path.join(dir, 'a.txt'))).toMatchObject({ records: 264, pages: 9 });
+    const back = await pageCounts(path.join(dir, 'a.txt'));
+    const orig = await pageCounts(EXCERPT);
+    expect([...back.pages]).toEqual([...orig.pages]);
+    expect(back.stats.stores).toBe(orig.stats.stores + orig.stats.modifies);
+  });
+
+  it('names a bad checksum and a truncated file', async () => {
+    const dir = tmp();
+    const file = path.join(dir, 'a.pgtrace');
+    await lackeyToPgtrace(EXCERPT, file);
+    const bytes = readFileSync(file);
+    const corrupt = Buffer.from(bytes);
+    corrupt[32 + 16 + 5]! ^= 0xff; // a payload byte of chunk 0
+    const bad = write('bad.pgtrace', corrupt);
+    const read = (f: string) => new PgtraceReader(f).next(new Int32Array(65_536), new Uint8Array(65_536), new Uint8Array(65_536), new Uint16Array(65_536));
+    expect(() => read(bad)).toThrow(`${bad}: bad checksum in chunk 0 (at byte 32)`);
+    const cut = write('cut.pgtrace', bytes.subarray(0, 100));
+    expect(() => read(cut)).toThrow(`${cut}: truncated .pgtrace: chunk 0 ends past the end of the file`);
+    const notOne = write('x.pgtrace', 'hello world, not a trace at all');
+    expect(() => read(notOne)).toThrow('not a .pgtrace file (bad magic)');
+  });
+});
+
+describe('DAMON inputs', () => {
+  it('tried_regions: 501 regions over 5,505,024 pages, nr_accesses sum 651', async () => {
+    const d = await readDamon(path.join(FIXTURES, 'damon-sysfs/tried_regions-paddr-501.txt'));
+    const r = d.snapshots[0]!.regions;
+    expect(d.format).toBe('tried_regions');
+    expect(r.length).toBe(501);
+    expect(r.reduce((a, x) => a + x.nrAccesses, 0)).toBe(651);
+    expect((r.at(-1)!.end - r[0]!.start) / 4096).toBe(5_505_024);
+    const hot = r.filter((x) => x.nrAccesses > 0);
+    expect(hot.length).toBe(344);
+    expect(hot.reduce((a, x) => a + (x.end - x.start) / 4096, 0)).toBe(378_106);
+    expect(Math.max(...r.map((x) => x.age))).toBe(185);
+  });
+
+  it('damon_aggregated: 20 snapshots grouped by nr_regions, nr_accesses sum 16', async () => {
+    const d = await readDamon(path.join(FIXTURES, 'damon-tracepoint/perf-script-damon_aggregated-paddr.txt'));
+    expect(d.format).toBe('damon_aggregated');
+    expect(d.snapshots.map((s) => s.regions.length)).toEqual([12, 11, 12, 13, 13, 13, 12, 12, 11, 11, 13, 13, 15, 15, 14, 13, 15, 13, 12, 12]);
+    expect(d.incomplete).toBe(0);
+    expect(d.snapshots.flatMap((s) => s.regions).reduce((a, x) => a + x.nrAccesses, 0)).toBe(16);
+    for (const s of d.snapshots) expect([s.regions[0]!.start, s.regions.at(-1)!.end]).toEqual([4_294_967_296, 26_843_545_600]);
+    expect(d.snapshots[0]!.timeNs).toBe(370_921_852_000);
+  });
+
+  it('damo records, compressed and plain, with damo number encodings', async () => {
+    const c = await readDamon(path.join(FIXTURES, 'damo/record-paddr-8snap.json_compressed'));
+    expect(c.format).toBe('damo-json');
+    expect(c.snapshots.map((s) => s.regions.length)).toEqual([41, 57, 56, 72, 85, 110, 135, 172]);
+    expect(c.snapshots.map((s) => s.regions.reduce((a, x) => a + x.nrAccesses, 0))).toEqual([82, 115, 169, 235, 337, 514, 643, 800]);
+    expect(c.aggrUs).toBe(100_000);
+    expect(c.snapshots[0]!.timeNs).toBe(503_250_355_000);
+    expect([c.snapshots[0]!.regions[0]!.start, c.snapshots[0]!.regions.at(-1)!.end]).toEqual([4096, 26_843_545_600]);
+    const p = await readDamon(path.join(FIXTURES, 'damo/record-paddr-2snap.json'));
+    expect(p.snapshots.flatMap((s) => s.regions).length).toBe(98);
+    expect(p.snapshots.flatMap((s) => s.regions).reduce((a, x) => a + x.nrAccesses, 0)).toBe(197);
+  });
+
+  it('drives the store with region heat and reports what would be promoted', async () => {
+    const d = await readDamon(path.join(FIXTURES, 'damon-sysfs/tried_regions-paddr-501.txt'));
+    const report = await replayDamon(d, { tunables: { freq_threshold: 1 } });
+    expect(report).toMatchObject({ snapshots: 1, regions: 501, hotRegions: 344, reportedPages: 378_106, recorded: 378_106 });
+    expect(report.promoted.pages).toBe(378_106);
+  });
+
+  it('names a malformed line', async () => {
+    const file = write('t.txt', 'start=1 end=2 nr_accesses=0 age=1\nstart=x\n');
+    await expect(readDamon(file)).rejects.toThrow(`${file}:2: not a tried_regions line (start= end= nr_accesses= age=): "start=x"`);
+  });
+});

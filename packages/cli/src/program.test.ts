@@ -163,6 +163,59 @@ describe('sources and real samples', () => {
   });
 });
 
+describe('real traces', () => {
+  const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures');
+
+  it('pghot record -- sort traces a real program, and the trace replays to the same numbers every time', async () => {
+    const dir = projectWith('nums.txt', Array.from({ length: 200 }, (_, i) => String((i * 7919) % 1000)).join('\n') + '\n');
+    const rec = await run(['record', '--out', 'sort.lackey', '--', 'sort', '-n', 'nums.txt'], { cwd: dir });
+    expect(rec.code).toBe(0);
+    expect(rec.stderr).toContain('trace written to');
+    const a = await run(['run', '--trace', 'sort.lackey', '--format', 'json'], { cwd: dir });
+    const b = await run(['run', '--trace', 'sort.lackey', '--format', 'json'], { cwd: dir });
+    expect(a.code).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    const report = JSON.parse(a.stdout) as RunReport & { trace: { loads: number; headerLines: number; accesses: number } };
+    expect(report.workload.name).toBe('trace');
+    expect(report.trace.loads).toBeGreaterThan(1000);
+    expect(report.trace.headerLines).toBeGreaterThan(0);
+    expect(report.accesses.total).toBe(report.trace.accesses);
+    expect(report.accesses.llcHits).toBeGreaterThan(0); // the LLC model is on for traces
+  }, 60_000);
+
+  it('pghot record passes the program exit status through', async () => {
+    const r = await run(['record', '--out', 'f.lackey', '--', 'sh', '-c', 'exit 3']);
+    expect(r.code).toBe(3);
+  }, 60_000);
+
+  it('convert writes a .pgtrace whose replay equals the lackey replay', async () => {
+    const dir = projectWith('x.txt', '');
+    const src = path.join(fixtures, 'lackey/lackey-sort-excerpt-1000.txt');
+    const c = await run(['convert', src, 'x.pgtrace'], { cwd: dir });
+    expect(JSON.parse(c.stdout)).toMatchObject({ from: 'lackey', to: 'pgtrace', records: 264, pages: 9 });
+    const strip = (out: string) => ({ ...JSON.parse(out), workload: null, trace: null });
+    const a = await run(['run', '--trace', src], { cwd: dir });
+    const b = await run(['run', '--trace', 'x.pgtrace'], { cwd: dir });
+    expect(strip(b.stdout)).toEqual(strip(a.stdout));
+  });
+
+  it('exits 2 on a malformed trace line naming file and line, or skips with --max-errors', async () => {
+    const dir = projectWith('bad.txt', ' L 1fff000758,8\nbogus\n');
+    const r = await run(['run', '--trace', 'bad.txt'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`${path.join(dir, 'bad.txt')}:2: not a lackey line`);
+    const ok = await run(['run', '--trace', 'bad.txt', '--max-errors', '1'], { cwd: dir });
+    expect(JSON.parse(ok.stdout).trace).toMatchObject({ malformed: 1, loads: 1 });
+  });
+
+  it('run --damon drives the store with DAMON regions', async () => {
+    const r = await run(['run', '--damon', path.join(fixtures, 'damon-tracepoint/perf-script-damon_aggregated-paddr.txt'), '--set', 'freq_threshold=1']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ kind: 'damon', format: 'damon_aggregated', snapshots: 20, regions: 255 });
+  });
+});
+
 describe('policies swapped through config files', () => {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
   const configs = ['pghot', 'numab2', 'hemem', 'memtis', 'arms'].map((p) => path.join(root, 'examples/configs', `${p}.yaml`));

@@ -29,12 +29,14 @@ export class PgtraceWriter {
   readonly #fd: number;
   readonly #ids = new Map<number, number>();
   #vpns = new Float64Array(1024);
-  #buf = new Uint8Array(CHUNK_RECORDS * 12);
+  #buf = new Uint8Array(CHUNK_RECORDS * 16);
   #len = 0;
   #count = 0;
   #prev = 0;
   #task = -1;
   #cpu = -1;
+  #prevTime = 0;
+  #timestamps = false;
 
   constructor(file: string) {
     this.file = file;
@@ -55,8 +57,8 @@ export class PgtraceWriter {
     b[this.#len++] = v;
   }
 
-  /** Append a batch of accesses by `task` on `cpu`. */
-  add(batch: AccessBatch, task = 0, cpu = 0): void {
+  /** Append a batch of accesses by `task` on `cpu`, with their times in ns when the trace has them (non-decreasing). */
+  add(batch: AccessBatch, task = 0, cpu = 0, timeNs?: ArrayLike<number>): void {
     if (task !== this.#task || cpu !== this.#cpu) {
       this.#flush();
       this.#task = task;
@@ -78,8 +80,14 @@ export class PgtraceWriter {
       const delta = id - this.#prev;
       this.#prev = id;
       this.#varint(delta >= 0 ? delta * 2 : -delta * 2 - 1);
-      this.#buf[this.#len++] = (batch.write[i]! & 1) | (sizeClass(batch.size[i]!) << 1);
+      this.#buf[this.#len++] = (batch.write[i]! & 1) | (sizeClass(batch.size[i]!) << 1) | (timeNs ? 0x20 : 0);
       this.#buf[this.#len++] = batch.line[i]!;
+      if (timeNs) {
+        const t = timeNs[i]!;
+        this.#varint(Math.max(0, t - this.#prevTime));
+        this.#prevTime = Math.max(this.#prevTime, t);
+        this.#timestamps = true;
+      }
       if (++this.#count === CHUNK_RECORDS) this.#flush();
     }
     this.records += batch.length;
@@ -117,7 +125,7 @@ export class PgtraceWriter {
     const header = Buffer.alloc(HEADER);
     header.write(PGTRACE_MAGIC, 0, 'latin1');
     header.writeUInt16LE(1, 8);
-    header.writeUInt16LE(0, 10);
+    header.writeUInt16LE(this.#timestamps ? 1 : 0, 10);
     header.writeUInt32LE(this.chunks, 12);
     header.writeDoubleLE(this.records, 16);
     header.writeUInt32LE(pages, 24);
@@ -128,6 +136,8 @@ export class PgtraceWriter {
 
 export interface PgtraceInfo {
   version: number;
+  /** Records carry timestamps. */
+  timestamps: boolean;
   chunks: number;
   records: number;
   pages: number;
@@ -141,7 +151,8 @@ export class PgtraceReader {
   readonly #size: number;
   #offset = HEADER;
   #chunk = 0;
-  #payload = new Uint8Array(CHUNK_RECORDS * 12);
+  #payload = new Uint8Array(CHUNK_RECORDS * 16);
+  #time = 0;
 
   constructor(file: string) {
     this.file = file;
@@ -161,11 +172,14 @@ export class PgtraceReader {
       this.close();
       throw traceFileError(file, `unsupported .pgtrace version ${version} (this reader knows 1)`);
     }
-    this.info = { version, chunks: h.readUInt32LE(12), records: h.readDoubleLE(16), pages: h.readUInt32LE(24) };
+    this.info = { version, timestamps: (h.readUInt16LE(10) & 1) === 1, chunks: h.readUInt32LE(12), records: h.readDoubleLE(16), pages: h.readUInt32LE(24) };
   }
 
-  /** Decode the next chunk into the arrays (each of at least 65,536 entries); returns its record count, 0 at the end. */
-  next(vpage: Int32Array, line: Uint8Array, write: Uint8Array, size: Uint16Array): number {
+  /**
+   * Decode the next chunk into the arrays (each of at least 65,536 entries), and the records' times
+   * (ns) into `timeNs` when given and present; returns its record count, 0 at the end.
+   */
+  next(vpage: Int32Array, line: Uint8Array, write: Uint8Array, size: Uint16Array, timeNs?: Float64Array): number {
     if (this.#chunk === this.info.chunks) return 0;
     const head = Buffer.alloc(CHUNK_HEADER);
     if (readSync(this.#fd, head, 0, CHUNK_HEADER, this.#offset) < CHUNK_HEADER) throw traceFileError(this.file, `truncated .pgtrace: chunk ${this.#chunk} header ends past the end of the file`);
@@ -195,6 +209,17 @@ export class PgtraceReader {
       write[i] = flags & 1;
       size[i] = 1 << ((flags >> 1) & 15);
       line[i] = payload[p++]!;
+      if ((flags & 0x20) !== 0) {
+        let d = 0;
+        let m = 1;
+        do {
+          b = payload[p++]!;
+          d += (b & 0x7f) * m;
+          m *= 0x80;
+        } while (b >= 0x80);
+        this.#time += d;
+        if (timeNs) timeNs[i] = this.#time;
+      }
     }
     if (p !== bytes) throw traceFileError(this.file, `corrupt .pgtrace: chunk ${this.#chunk} decodes to ${p} of ${bytes} bytes`);
     this.#offset += CHUNK_HEADER + bytes;

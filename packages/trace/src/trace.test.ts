@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { lackeyToPgtrace, pgtraceToLackey } from './convert.js';
 import { readDamon, replayDamon } from './damon.js';
 import { readLackey } from './lackey.js';
-import { PgtraceReader } from './pgtrace.js';
+import { PgtraceReader, PgtraceWriter } from './pgtrace.js';
 import { traceWorkload } from './workload.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures');
@@ -93,7 +93,7 @@ describe('.pgtrace', () => {
     const out = path.join(tmp(), 'sort.pgtrace');
     const converted = await lackeyToPgtrace(HEAD200K, out);
     expect(converted).toMatchObject({ records: 48_872, pages: 87 });
-    expect(new PgtraceReader(out).info).toEqual({ version: 1, chunks: 1, records: 48_872, pages: 87 });
+    expect(new PgtraceReader(out).info).toEqual({ version: 1, timestamps: false, chunks: 1, records: 48_872, pages: 87 });
     const run = async (file: string) => {
       const { create } = await traceWorkload(file);
       const report = await runSimulation({ machine: 'dram+cxl', workload: create(), llc: { sizeMiB: 1 }, placement: { policy: 'preferred', node: 1 }, baseline: 'none' });
@@ -113,6 +113,22 @@ describe('.pgtrace', () => {
     const orig = await pageCounts(EXCERPT);
     expect([...back.pages]).toEqual([...orig.pages]);
     expect(back.stats.stores).toBe(orig.stats.stores + orig.stats.modifies);
+  });
+
+  it('keeps optional timestamps', () => {
+    const file = path.join(tmp(), 't.pgtrace');
+    const w = new PgtraceWriter(file);
+    w.add({ length: 3, vpn: Float64Array.of(7, 9, 7), line: Uint8Array.of(1, 2, 3), write: Uint8Array.of(0, 1, 0), size: Uint16Array.of(8, 4, 64) }, 0, 0, [100, 250, 1_000_000_000_000]);
+    w.close();
+    const r = new PgtraceReader(file);
+    expect(r.info).toMatchObject({ timestamps: true, records: 3, pages: 2 });
+    const [v, l, wr, sz, t] = [new Int32Array(65_536), new Uint8Array(65_536), new Uint8Array(65_536), new Uint16Array(65_536), new Float64Array(65_536)];
+    expect(r.next(v, l, wr, sz, t)).toBe(3);
+    expect([...v.subarray(0, 3)]).toEqual([0, 1, 0]);
+    expect([...wr.subarray(0, 3)]).toEqual([0, 1, 0]);
+    expect([...sz.subarray(0, 3)]).toEqual([8, 4, 64]);
+    expect([...t.subarray(0, 3)]).toEqual([100, 250, 1_000_000_000_000]);
+    expect([...r.pageTable()]).toEqual([7, 9]);
   });
 
   it('names a bad checksum and a truncated file', async () => {

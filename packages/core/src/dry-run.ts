@@ -1,4 +1,7 @@
-import { defineBackend } from './plugin.js';
+import { defineBackend, type PghotPlugin } from './plugin.js';
+import { createPghot, type Pghot } from './pghot.js';
+import type { TopologySpec } from './topology.js';
+import type { PghotMode, TunablesInput } from './tunables.js';
 
 /** One batch the dry-run backend "moved". */
 export interface DryRunBatch {
@@ -43,4 +46,36 @@ export function dryRunBackend(options: { keepBatches?: boolean } = {}): DryRunBa
     batches: { get: () => batches, enumerable: true },
     promotedPages: { get: () => promotedPages, enumerable: true },
   }) as unknown as DryRunBackend;
+}
+
+/**
+ * Stand-in topology for replaying data from a machine whose topology is not given: physical memory
+ * below 4 GiB is node 0 (top tier, CPUs 0-1023), the rest of the 16 TiB PFN space node 1 (lower tier).
+ */
+export const STANDIN_TOPOLOGY: TopologySpec = Object.freeze({
+  nodes: [
+    { id: 0, startPfn: 0, pages: 1 << 20, tier: 0, cpus: Array.from({ length: 1024 }, (_, i) => i) },
+    { id: 1, startPfn: 1 << 20, pages: 2 ** 32 - (1 << 20), tier: 1 },
+  ],
+}) as TopologySpec;
+
+export interface DryRunEngineOptions {
+  topology?: TopologySpec | undefined;
+  mode?: PghotMode | undefined;
+  tunables?: TunablesInput | undefined;
+  stickyReady?: boolean | undefined;
+  plugins?: readonly PghotPlugin[] | undefined;
+}
+
+/** An engine (no memory model) with a dry-run backend, to replay recorded data and see what it would promote. */
+export function createDryRunEngine(options: DryRunEngineOptions = {}): { engine: Pghot; backend: DryRunBackend } {
+  const backend = dryRunBackend();
+  const engine = createPghot({
+    topology: options.topology ?? STANDIN_TOPOLOGY,
+    ...(options.mode ? { mode: options.mode } : {}),
+    ...(options.tunables ? { tunables: options.tunables } : {}),
+    ...(options.stickyReady !== undefined ? { stickyReady: options.stickyReady } : {}),
+    plugins: [...(options.plugins ?? []), backend],
+  });
+  return { engine, backend };
 }

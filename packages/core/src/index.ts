@@ -52,4 +52,4 @@ export type { MemoryModel, NodeCapacity } from './memory.js';
 export { PromotionRateLimiter, Verdict, THRESHOLD_PERIOD_MS } from './ratelimit.js';
 export type { KmigratedPassResult } from './kmigrated.js';
 export { Pghot, createPghot, type CreatePghotOptions, type RecordView, type SourceInfo } from './pghot.js';
-export { dryRunBackend, type DryRunBackend, type DryRunBatch } from './dry-run.js';
+export { dryRunBackend, createDryRunEngine, STANDIN_TOPOLOGY, type DryRunBackend, type DryRunBatch, type DryRunEngineOptions } from './dry-run.js';

@@ -1,9 +1,7 @@
 import {
-  createPghot,
-  dryRunBackend,
+  createDryRunEngine,
   NUMA_NO_NODE,
   PGHOT_SRC,
-  Topology,
   type PghotMode,
   type PghotPlugin,
   type TopologySpec,
@@ -11,18 +9,8 @@ import {
 } from '@pghot/core';
 import type { SampleFile } from './perf.js';
 
-/**
- * Without a topology of the sampled machine: PFNs below 4 GiB are node 0 (top tier, CPUs 0-1023),
- * the rest of the 16 TiB PFN space node 1 (lower tier), a stand-in that treats high memory as slow.
- */
-export const DEFAULT_SAMPLES_TOPOLOGY: TopologySpec = {
-  nodes: [
-    { id: 0, startPfn: 0, pages: 1 << 20, tier: 0, cpus: Array.from({ length: 1024 }, (_, i) => i) },
-    { id: 1, startPfn: 1 << 20, pages: 2 ** 32 - (1 << 20), tier: 1 },
-  ],
-};
-
 export interface ReplayOptions {
+  /** The sampled machine's topology; default: core's STANDIN_TOPOLOGY (memory above 4 GiB is the lower tier). */
   topology?: TopologySpec;
   mode?: PghotMode;
   tunables?: TunablesInput;
@@ -63,15 +51,8 @@ export interface SamplesReport {
  * claims the batches).
  */
 export async function replaySamples(samples: SampleFile, options: ReplayOptions = {}): Promise<SamplesReport> {
-  const topology = new Topology(options.topology ?? DEFAULT_SAMPLES_TOPOLOGY);
-  const backend = dryRunBackend();
-  const engine = createPghot({
-    topology,
-    ...(options.mode ? { mode: options.mode } : {}),
-    ...(options.tunables ? { tunables: options.tunables } : {}),
-    ...(options.stickyReady !== undefined ? { stickyReady: options.stickyReady } : {}),
-    plugins: [...(options.plugins ?? []), backend],
-  });
+  const { engine, backend } = createDryRunEngine(options);
+  const topology = engine.topology;
   const faultEvents = Object.keys(samples.events).every((e) => /fault/i.test(e));
   const sourceName = options.source ?? (faultEvents ? 'hintfaults' : 'hwhints');
   const src = PGHOT_SRC[sourceName];

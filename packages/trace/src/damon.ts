@@ -1,10 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { inflateSync } from 'node:zlib';
 import {
-  createPghot,
-  dryRunBackend,
+  createDryRunEngine,
   NUMA_NO_NODE,
-  Topology,
   type PghotMode,
   type PghotPlugin,
   type TopologySpec,
@@ -133,15 +131,8 @@ function readDamo(file: string, text: string): DamonInput {
   return { file, format: 'damo-json', snapshots, incomplete: 0, aggrUs };
 }
 
-/** Stand-in topology when none is given: memory below 4 GiB is node 0 (top tier), the rest node 1. */
-export const DEFAULT_DAMON_TOPOLOGY: TopologySpec = {
-  nodes: [
-    { id: 0, startPfn: 0, pages: 1 << 20, tier: 0, cpus: [0] },
-    { id: 1, startPfn: 1 << 20, pages: 2 ** 32 - (1 << 20), tier: 1 },
-  ],
-};
-
 export interface DamonReplayOptions {
+  /** Default: core's STANDIN_TOPOLOGY (memory above 4 GiB is the lower tier). */
   topology?: TopologySpec;
   mode?: PghotMode;
   tunables?: TunablesInput;
@@ -173,15 +164,7 @@ export interface DamonReport {
  * a dry-run backend records what would be promoted.
  */
 export async function replayDamon(input: DamonInput, options: DamonReplayOptions = {}): Promise<DamonReport> {
-  const topology = new Topology(options.topology ?? DEFAULT_DAMON_TOPOLOGY);
-  const backend = dryRunBackend();
-  const engine = createPghot({
-    topology,
-    ...(options.mode ? { mode: options.mode } : {}),
-    ...(options.tunables ? { tunables: options.tunables } : {}),
-    ...(options.stickyReady !== undefined ? { stickyReady: options.stickyReady } : {}),
-    plugins: [...(options.plugins ?? []), backend],
-  });
+  const { engine, backend } = createDryRunEngine(options);
   const src = engine.registerSource('damon');
   engine.enableSource(src);
   await engine.init();

@@ -3,7 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, TUNABLE_NAMES, type PghotMode, type PghotPlugin, type TunableName, type TunablesInput } from '@pghot/core';
 import { resolvePlugins, type ResolvedConfig } from '@pghot/core/config';
 import { buildMachine, createWorkload, runBaseline, runSimulation, type Machine, type RunReport, type SimOptions, type WorkloadInstance } from '@pghot/sim';
+import armsPolicy from '@pghot/policy-arms';
+import hememPolicy from '@pghot/policy-hemem';
+import memtisPolicy from '@pghot/policy-memtis';
+import numab2Policy from '@pghot/policy-numab2';
+import damonSource from '@pghot/source-damon';
 import hintFaultSource from '@pghot/source-hintfault';
+import hwSampleSource from '@pghot/source-hwsample';
+import pteScanSource from '@pghot/source-ptescan';
 import { z } from 'zod';
 
 const llcSchema = z.strictObject({ sizeMiB: z.number().positive(), ways: z.int().min(1).max(64).optional(), hitNs: z.number().min(0).optional() });
@@ -32,13 +39,23 @@ export const simConfigShape = {
 
 export const DEFAULTS = { machine: 'dram+cxl', workload: 'gups-hotset', seed: 1 } as const;
 
+/** PEBS at a period suited to the simulator's small machines (the examples/configs choice). */
+const pebs = () => hwSampleSource({ preset: 'pebs', period: 100 });
+
 /** The configurations `pghot compare` runs without arguments, and that `--policies` can name. */
-export const BUILTIN_CONFIGS: Readonly<Record<string, { description: string; mode: PghotMode; tunables: TunablesInput }>> = {
-  pghot: { description: 'pghot, default mode (u8 records, threshold 2, window 3000 ms)', mode: 'default', tunables: {} },
-  'pghot-precision': { description: 'pghot, precision mode (u32 records with nid, window 5000 ms)', mode: 'precision', tunables: {} },
-  'pghot-threshold1': { description: 'pghot, default mode, freq_threshold 1 (as the posted NUMAB2 benchmarks)', mode: 'default', tunables: { freq_threshold: 1 } },
+export const BUILTIN_CONFIGS: Readonly<Record<string, { description: string; mode: PghotMode; tunables: TunablesInput; plugins: () => PghotPlugin[] }>> = {
+  pghot: { description: 'pghot, default mode (threshold 2, window 3000 ms), NUMA hint faults', mode: 'default', tunables: {}, plugins: () => [] },
+  'pghot-precision': { description: 'pghot, precision mode (window 5000 ms), NUMA hint faults', mode: 'precision', tunables: {}, plugins: () => [] },
+  'pghot-threshold1': { description: 'pghot, freq_threshold 1 (as the posted NUMAB2 benchmarks)', mode: 'default', tunables: { freq_threshold: 1 }, plugins: () => [] },
+  'pghot-ptescan': { description: 'pghot fed by Accessed-bit scans (klruscand)', mode: 'default', tunables: {}, plugins: () => [pteScanSource()] },
+  'pghot-damon': { description: 'pghot fed by DAMON-style regions', mode: 'default', tunables: {}, plugins: () => [damonSource()] },
+  numab2: { description: 'NUMAB2 with TPP headroom, NUMA hint faults', mode: 'default', tunables: {}, plugins: () => [numab2Policy({ tppHeadroom: true })] },
+  hemem: { description: 'HeMem on PEBS samples', mode: 'default', tunables: {}, plugins: () => [pebs(), hememPolicy()] },
+  memtis: { description: 'Memtis on PEBS samples', mode: 'default', tunables: {}, plugins: () => [pebs(), memtisPolicy({ adaptEverySamples: 2000, coolEverySamples: 200_000 })] },
+  arms: { description: 'ARMS on PEBS samples', mode: 'default', tunables: {}, plugins: () => [pebs(), armsPolicy({ samplePeriod: 100 })] },
 };
-export const DEFAULT_COMPARISON = Object.keys(BUILTIN_CONFIGS);
+/** The default comparison: every source and policy once (pghot-threshold1 is there to be named). */
+export const DEFAULT_COMPARISON = Object.keys(BUILTIN_CONFIGS).filter((n) => n !== 'pghot-threshold1');
 
 /** What the command line says, over what the config file says. */
 export interface ScenarioFlags {
@@ -189,7 +206,7 @@ export async function configFromName(
   sources?: readonly PghotPlugin[],
 ): Promise<ConfigUnderTest> {
   const builtin = BUILTIN_CONFIGS[name];
-  if (builtin) return { name, mode: builtin.mode, stickyReady: false, tunables: { ...builtin.tunables, ...overrides }, plugins: withSources([], sources) };
+  if (builtin) return { name, mode: builtin.mode, stickyReady: false, tunables: { ...builtin.tunables, ...overrides }, plugins: withSources(builtin.plugins(), sources) };
   try {
     const { plugins } = await resolvePlugins([name], path.join(cwd, 'pghot.config.js'), CLI_FILE);
     return { name, mode: 'default', stickyReady: false, tunables: { ...overrides }, plugins: withSources(plugins, sources) };

@@ -251,6 +251,12 @@ describe('record path against the layout functions (property)', () => {
           }
           expect(p.recordAccesses(HF, pfns, nids, nows)).toBe(accesses.length);
           for (const [pfn, rec] of model) expect(p.rawRecord(pfn)).toBe(rec);
+          // the same through the WebAssembly kernel (Uint32Array PFNs, one nid per batch)
+          const k = make({ mode, stickyReady: sticky, tunables: { freq_threshold: threshold } });
+          expect(k.accelerated).toBe(true);
+          for (let i = 0; i < pfns.length; i++) k.recordAccesses(HF, Uint32Array.of(pfns[i]!), nids[i]!, Float64Array.of(nows[i]!));
+          for (const [pfn, rec] of model) expect(k.rawRecord(pfn)).toBe(rec);
+          expect(k.vmstat()).toEqual(p.vmstat());
         },
       ),
       { seed: 20261126, numRuns: 300 },

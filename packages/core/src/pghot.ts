@@ -18,6 +18,7 @@ import { PromotionRateLimiter } from './ratelimit.js';
 import { DEFAULT_BUCKET_SHIFT, DEFAULT_READY, DEFAULT_TIME_MASK, defaultBucket, defaultFreq, updateDefaultRecord } from './record-default.js';
 import { PRECISION_READY, precisionFreq, precisionNid, precisionTimeOf, updatePrecisionRecord } from './record-precision.js';
 import { DefaultStore, PrecisionStore } from './store.js';
+import { KERNEL_BATCH, RecordKernel } from './wasm/kernel.js';
 import { Topology, type TopologySpec } from './topology.js';
 import { Tunables, type PghotMode, type TunablesInput } from './tunables.js';
 import { Vmstat } from './vmstat.js';
@@ -50,8 +51,8 @@ export interface SourceInfo {
 }
 
 const HOT_BUFFER = 4096;
-/** Accesses per call of a record loop (see #record). */
-const LOOP_CHUNK = 4096;
+/** Accesses per call of a record loop (see #record); the WebAssembly kernel's scratch holds as many. */
+const LOOP_CHUNK = KERNEL_BATCH;
 /**
  * How many accesses the last record loop counted under its source. A module slot, not a property:
  * V8 needs no type feedback to store it, so the loops' optimized code never deopts at their exit.
@@ -88,14 +89,16 @@ export class Pghot {
   readonly #store32: PrecisionStore | null;
   readonly #sectionHot: Uint8Array;
   /** PGDAT_KMIGRATED_ACTIVATE, by node id. */
-  readonly activate = new Uint8Array(MAX_NUMNODES);
+  readonly activate: Uint8Array;
+  /** The WebAssembly record loops (when the store fits), or null. */
+  readonly #kernel: RecordKernel | null;
   readonly #vm: Float64Array;
   readonly #recordedIndex: number;
   /** pagesHot has taps: remember pages that turn ready. */
   #trackHot = false;
   readonly #single = new Float64Array(1);
   /** Default-mode update table: next = table[(bucket of now) << 8 | old], for #defaultTableKey. */
-  readonly #defaultUpdate = new Uint8Array(32 * 256);
+  readonly #defaultUpdate: Uint8Array;
   #defaultTableKey = -1;
   readonly #hotPfn = new Float64Array(HOT_BUFFER);
   readonly #hotNid = new Int16Array(HOT_BUFFER);
@@ -129,8 +132,11 @@ export class Pghot {
     this.#nodeTop = this.topology.nodeTopTier;
     this.#nodeOnline = this.topology.nodeOnline;
     this.#mem = this.memory;
-    this.#store8 = this.#precise ? null : new DefaultStore(this.topology);
-    this.#store32 = this.#precise ? new PrecisionStore(this.topology) : null;
+    this.#kernel = RecordKernel.create(this.topology, mode);
+    this.activate = this.#kernel?.activate ?? new Uint8Array(MAX_NUMNODES);
+    this.#defaultUpdate = this.#kernel?.table ?? new Uint8Array(32 * 256);
+    this.#store8 = this.#precise ? null : new DefaultStore(this.topology, this.#kernel);
+    this.#store32 = this.#precise ? new PrecisionStore(this.topology, this.#kernel) : null;
     this.#sectionHot = (this.#store8 ?? this.#store32)!.sectionHot;
     this.#vm = this.counters.values;
     this.#recordedIndex = this.counters.register('pghot_recorded_accesses');
@@ -305,11 +311,15 @@ export class Pghot {
     let counted = 0;
     // Short loop calls let V8 compile the loops as whole functions from the feedback of complete
     // runs, rather than only as on-stack replacement inside one long call.
+    const useKernel =
+      this.#kernel !== null && keep === null && this.#mem === null && !this.#trackHot && pfns instanceof Uint32Array && typeof nids === 'number' && (nids | 0) === nids;
     for (let start = 0; start < count; start += LOOP_CHUNK) {
       const end = Math.min(count, start + LOOP_CHUNK);
-      recorded += this.#precise
-        ? this.#recordPrecision(pfns, nids, nows, start, end, keep)
-        : this.#recordDefault(pfns, nids, nows, start, end, keep);
+      recorded += useKernel
+        ? this.#recordKernel(pfns as Uint32Array, nids as number, nows, start, end)
+        : this.#precise
+          ? this.#recordPrecision(pfns, nids, nows, start, end, keep)
+          : this.#recordDefault(pfns, nids, nows, start, end, keep);
       counted += loopCounted;
     }
     this.#vm[this.#sourceCounter[src]!]! += counted;
@@ -369,6 +379,37 @@ export class Pghot {
     }
     loopCounted = counted;
     return recorded;
+  }
+
+  /**
+   * The record loop in WebAssembly (RecordKernel): the chunk's PFNs and times are copied into the
+   * kernel's scratch; the kernel hands back the accesses it cannot do (first access to a section, a
+   * partly covered section), which take the JavaScript loop one at a time, in order.
+   */
+  #recordKernel(pfns: Uint32Array, nid: number, nows: ArrayLike<number> | number, start: number, end: number): number {
+    const k = this.#kernel!;
+    const n = end - start;
+    loopCounted = n;
+    const t = this.tunables;
+    // precision mode: an invalid nid records nothing and is not counted (pghot_nid_valid)
+    if (this.#precise && !this.#nidValid(nid)) return (loopCounted = 0);
+    k.pfn.set(pfns.subarray(start, end));
+    if (typeof nows === 'number') k.now.fill(nows);
+    else if (nows instanceof Uint32Array || nows instanceof Float64Array) k.now.set(nows.subarray(start, end));
+    else for (let i = 0; i < n; i++) k.now[i] = nows[start + i]!;
+    let recorded = 0;
+    if (this.#precise) {
+      const store = nid === NUMA_NO_NODE ? t.target_nid : nid;
+      const [w, th, sticky] = [t.promote_freq_window_ms, t.freq_threshold, this.#sticky];
+      for (let i = k.run32(0, n, nid, store, w, th, sticky); i < n; i = k.run32(i + 1, n, nid, store, w, th, sticky)) {
+        recorded += this.#recordPrecision(pfns, nid, nows, start + i, start + i + 1, null);
+      }
+    } else {
+      this.#defaultTable(); // the kernel reads the same table
+      for (let i = k.run(0, n, nid); i < n; i = k.run(i + 1, n, nid)) recorded += this.#recordDefault(pfns, nid, nows, start + i, start + i + 1, null);
+    }
+    loopCounted = n;
+    return recorded + k.takeRecorded();
   }
 
   /** The precision-mode loop: per-element nid validity, then the u32 update. */
@@ -479,6 +520,11 @@ export class Pghot {
   rawRecord(pfn: number): number {
     const head = this.#mem === null ? pfn : this.#mem.folioHead(pfn);
     return Math.max((this.#store8 ?? this.#store32)!.read(head), 0);
+  }
+
+  /** True when batches with Uint32Array PFNs and one nid, without a memory model, run in the WebAssembly kernel. */
+  get accelerated(): boolean {
+    return this.#kernel !== null;
   }
 
   /** Bytes of hotness records allocated (sections are allocated on their first record). */

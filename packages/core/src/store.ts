@@ -1,5 +1,6 @@
 import { PAGES_PER_SECTION, SECTION_SHIFT } from './constants.js';
 import type { Topology } from './topology.js';
+import type { RecordKernel } from './wasm/kernel.js';
 
 /**
  * The hotness store: one record per lower-tier PFN in per-section typed arrays (as the kernel hangs
@@ -14,22 +15,22 @@ abstract class SectionStore<A extends Uint8Array | Uint32Array> {
   readonly sectionHasRecords: Uint8Array;
   allocatedSections = 0;
 
-  constructor(topology: Topology, empty: A) {
+  constructor(topology: Topology, empty: A, sectionHot?: Uint8Array) {
     const n = topology.sectionNode.length;
     this.sections = new Array<A>(n).fill(empty);
-    this.sectionHot = new Uint8Array(n);
+    this.sectionHot = sectionHot ?? new Uint8Array(n);
     this.sectionHasRecords = new Uint8Array(n);
     for (const nid of topology.lowerTierNodeIds) for (const s of topology.sectionsOf(nid)) this.sectionHasRecords[s] = 1;
   }
 
   abstract readonly bytesPerRecord: number;
-  protected abstract allocate(): A;
+  protected abstract allocate(sec: number): A;
 
   /** The records of a section, allocating them on first use. */
   section(sec: number): A {
     let records = this.sections[sec]!;
     if (records.length === 0) {
-      records = this.allocate();
+      records = this.allocate(sec);
       this.sections[sec] = records;
       this.allocatedSections++;
     }
@@ -60,20 +61,25 @@ const EMPTY32 = new Uint32Array(0);
 
 export class DefaultStore extends SectionStore<Uint8Array> {
   readonly bytesPerRecord = 1;
-  constructor(topology: Topology) {
-    super(topology, EMPTY8);
+  readonly #kernel: RecordKernel | null;
+  /** With a kernel, records live in its WebAssembly memory. */
+  constructor(topology: Topology, kernel: RecordKernel | null = null) {
+    super(topology, EMPTY8, kernel?.sectionHot);
+    this.#kernel = kernel;
   }
-  protected allocate(): Uint8Array {
-    return new Uint8Array(PAGES_PER_SECTION);
+  protected allocate(sec: number): Uint8Array {
+    return this.#kernel ? this.#kernel.allocSection8(sec) : new Uint8Array(PAGES_PER_SECTION);
   }
 }
 
 export class PrecisionStore extends SectionStore<Uint32Array> {
   readonly bytesPerRecord = 4;
-  constructor(topology: Topology) {
-    super(topology, EMPTY32);
+  readonly #kernel: RecordKernel | null;
+  constructor(topology: Topology, kernel: RecordKernel | null = null) {
+    super(topology, EMPTY32, kernel?.sectionHot);
+    this.#kernel = kernel;
   }
-  protected allocate(): Uint32Array {
-    return new Uint32Array(PAGES_PER_SECTION);
+  protected allocate(sec: number): Uint32Array {
+    return this.#kernel ? this.#kernel.allocSection32(sec) : new Uint32Array(PAGES_PER_SECTION);
   }
 }

@@ -1,0 +1,145 @@
+import { MAX_NUMNODES, PAGES_PER_SECTION } from '../constants.js';
+import type { Topology } from '../topology.js';
+import type { PghotMode } from '../tunables.js';
+import { RECORD_WASM } from './record-wasm.js';
+
+/** Accesses per kernel call: the engine copies a batch's PFNs and times into the scratch arrays in chunks of this. */
+export const KERNEL_BATCH = 4096;
+/** Largest store the kernel takes (lower-tier pages × record size + tables); beyond it the engine stays in JavaScript. */
+const MAX_MEMORY = 1 << 30;
+
+/** The few WebAssembly APIs used here (Node has them; the ES lib typings do not declare them). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+};
+
+type RecordFn = (
+  i: number, count: number, nid: number, end: number, pfns: number, nows: number, table: number,
+  secNode: number, secOff: number, nodeTop: number, hot: number, act: number,
+) => number;
+type Record32Fn = (
+  i: number, count: number, nidCmp: number, nidStore: number, end: number, window: number, threshold: number, sticky: number,
+  pfns: number, nows: number, secNode: number, secOff: number, nodeTop: number, hot: number, act: number,
+) => number;
+
+/**
+ * The record loops in WebAssembly (record.wat), with the store they work on: the records of every
+ * lower-tier section, the section hot flags, the activate flags and the default-mode update table
+ * live in the module's memory and the engine uses views of them. The memory is reserved once (the
+ * OS commits pages as they are touched); section slots are handed out on first use, as the
+ * JavaScript store does.
+ */
+export class RecordKernel {
+  /** Bytes per record: 1 (default mode) or 4 (precision). */
+  readonly bytesPerRecord: 1 | 4;
+  readonly sectionHot: Uint8Array;
+  readonly activate: Uint8Array;
+  readonly table: Uint8Array;
+  readonly pfn: Uint32Array;
+  readonly now: Uint32Array;
+  readonly #memory: WasmMemory;
+  readonly #record: RecordFn;
+  readonly #record32: Record32Fn;
+  readonly #counter: Int32Array;
+  readonly #sectionOff: Uint32Array;
+  readonly #addr: Readonly<Record<'pfn' | 'now' | 'table' | 'secNode' | 'secOff' | 'nodeTop' | 'hot' | 'act', number>>;
+  readonly #end: number;
+  #nextSlot: number;
+
+  /** A kernel for this topology, or null when WebAssembly is missing or the store would not fit. */
+  static create(topology: Topology, mode: PghotMode): RecordKernel | null {
+    if (typeof WebAssembly === 'undefined') return null;
+    const bytesPerRecord = mode === 'precision' ? 4 : 1;
+    const sections = topology.sectionNode.length;
+    let lowerSections = 0;
+    for (const nid of topology.lowerTierNodeIds) lowerSections += topology.sectionsOf(nid).length;
+    const tables = 64 + KERNEL_BATCH * 8 + 8192 + sections * 7 + 2 * MAX_NUMNODES;
+    const total = Math.ceil(tables / 4096) * 4096 + lowerSections * PAGES_PER_SECTION * bytesPerRecord;
+    if (total > MAX_MEMORY) return null;
+    return new RecordKernel(topology, total, bytesPerRecord);
+  }
+
+  private constructor(topology: Topology, total: number, bytesPerRecord: 1 | 4) {
+    this.bytesPerRecord = bytesPerRecord;
+    const module = new WebAssembly.Module(Buffer.from(RECORD_WASM, 'base64'));
+    const instance = new WebAssembly.Instance(module, {});
+    this.#memory = instance.exports.memory as WasmMemory;
+    this.#record = instance.exports.record as RecordFn;
+    this.#record32 = instance.exports.record32 as Record32Fn;
+    this.#memory.grow(Math.ceil(total / 65_536)); // once: views made below stay valid
+    const sections = topology.sectionNode.length;
+    let at = 64;
+    const take = (bytes: number, align = 4) => {
+      at = Math.ceil(at / align) * align;
+      const a = at;
+      at += bytes;
+      return a;
+    };
+    this.#addr = {
+      pfn: take(KERNEL_BATCH * 4),
+      now: take(KERNEL_BATCH * 4),
+      table: take(8192),
+      secNode: take(sections * 2),
+      secOff: take(sections * 4),
+      nodeTop: take(MAX_NUMNODES),
+      hot: take(sections),
+      act: take(MAX_NUMNODES),
+    };
+    this.#nextSlot = Math.ceil(at / 4096) * 4096;
+    const buf = this.#memory.buffer;
+    this.#counter = new Int32Array(buf, 0, 1);
+    this.pfn = new Uint32Array(buf, this.#addr.pfn, KERNEL_BATCH);
+    this.now = new Uint32Array(buf, this.#addr.now, KERNEL_BATCH);
+    this.table = new Uint8Array(buf, this.#addr.table, 8192);
+    new Int16Array(buf, this.#addr.secNode, sections).set(topology.sectionNode);
+    this.#sectionOff = new Uint32Array(buf, this.#addr.secOff, sections);
+    new Uint8Array(buf, this.#addr.nodeTop, MAX_NUMNODES).set(topology.nodeTopTier);
+    this.sectionHot = new Uint8Array(buf, this.#addr.hot, sections);
+    this.activate = new Uint8Array(buf, this.#addr.act, MAX_NUMNODES);
+    this.#end = topology.endPfn;
+  }
+
+  /** A section's default-mode records, in the module's memory (first use: the next free slot). */
+  allocSection8(sec: number): Uint8Array {
+    return new Uint8Array(this.#memory.buffer, this.#slot(sec), PAGES_PER_SECTION);
+  }
+
+  /** A section's precision-mode records, in the module's memory. */
+  allocSection32(sec: number): Uint32Array {
+    return new Uint32Array(this.#memory.buffer, this.#slot(sec), PAGES_PER_SECTION);
+  }
+
+  #slot(sec: number): number {
+    const off = this.#nextSlot;
+    this.#nextSlot += PAGES_PER_SECTION * this.bytesPerRecord;
+    this.#sectionOff[sec] = off;
+    return off;
+  }
+
+  /**
+   * Record accesses i..count-1 of the scratch arrays for accessing node `nid`; returns the index of
+   * the first access it left to the caller (or count), adding what it recorded to `recorded`.
+   */
+  run(i: number, count: number, nid: number): number {
+    const a = this.#addr;
+    return this.#record(i, count, nid, this.#end, a.pfn, a.now, a.table, a.secNode, a.secOff, a.nodeTop, a.hot, a.act);
+  }
+
+  /** Precision mode: `nid` for the local check, `nidStore` (NUMA_NO_NODE resolved) for the record. */
+  run32(i: number, count: number, nid: number, nidStore: number, windowMs: number, threshold: number, sticky: boolean): number {
+    const a = this.#addr;
+    return this.#record32(i, count, nid, nidStore, this.#end, windowMs, threshold, sticky ? 1 : 0, a.pfn, a.now, a.secNode, a.secOff, a.nodeTop, a.hot, a.act);
+  }
+
+  /** Records the kernel wrote since the last reset. */
+  takeRecorded(): number {
+    const n = this.#counter[0]!;
+    this.#counter[0] = 0;
+    return n;
+  }
+}

@@ -78,15 +78,15 @@ export function createProgram(io: Io): Command {
       .option('--placement <where>', 'first-touch placement: local, preferred:<node> or bind:<node> (default: preferred on the first lower-tier node)')
       .option('--set <key=value>', 'a tunable (freq_threshold=1) or a workload parameter (workload.hotFraction=0.2); repeatable', collect, [] as string[])
       .option('--seed <n>', 'seed of the workload (default: 1)', intOption('--seed', 0))
-      .option('--sources <names>', 'comma-separated temperature sources replacing the configurations\' own: hintfault, ptescan, hwsample, or plugin names')
+      .option('--sources <names>', 'comma-separated temperature sources replacing the configurations\' own: hintfault, ptescan, hwsample, damon, or plugin names')
       .option('--verify', 'check the simulator invariants after each run')
       .addOption(new Option('--format <format>', 'table for people, json for tools (default: table on a terminal, else json)').choices(['table', 'json'] as const))
       .option('--no-color', 'no colors in tables');
 
-  scenarioOptions(program.command('run').description('run one configuration on the simulated machine, with the oracles; or replay real perf samples (--samples)'))
+  scenarioOptions(program.command('run').description('run one configuration on the simulated machine (a synthetic workload or a real --trace), with the oracles; or replay real perf samples (--samples) or DAMON regions (--damon)'))
     .option('--config <file>', 'config file (default: searched from the current directory)')
     .option('--samples <file>', 'replay real samples (perf script with phys_addr, or perf mem report -D -x, CSV) into pghot and report what it would promote')
-    .option('--topology <file>', 'with --samples: JSON topology of the sampled machine ({ nodes: [{ id, startPfn, pages, tier, cpus }] }); default: memory above 4 GiB is the lower tier')
+    .option('--topology <file>', 'with --samples or --damon: JSON topology of the recorded machine ({ nodes: [{ id, startPfn, pages, tier, cpus }] }); default: memory above 4 GiB is the lower tier')
     .option('--trace <file>', 'replay a real trace (valgrind lackey text or gzip, or .pgtrace) as the workload; the LLC model is on unless the config sets sim.llc')
     .option('--damon <file>', 'drive pghot with DAMON region heat (tried_regions snapshot, damon_aggregated tracepoint text, damo record JSON) and report what it would promote')
     .option('--max-errors <n>', 'with --samples or --trace: skip up to n malformed lines (counted in the report) instead of stopping at the first', intOption('--max-errors', 0))

@@ -389,7 +389,6 @@ export class Pghot {
   #recordKernel(pfns: Uint32Array, nid: number, nows: ArrayLike<number> | number, start: number, end: number): number {
     const k = this.#kernel!;
     const n = end - start;
-    loopCounted = n;
     const t = this.tunables;
     // precision mode: an invalid nid records nothing and is not counted (pghot_nid_valid)
     if (this.#precise && !this.#nidValid(nid)) return (loopCounted = 0);

@@ -7,6 +7,8 @@ export default defineConfig({
   resolve: { conditions: ['@pghot/source'] },
   ssr: { resolve: { conditions: ['@pghot/source'] } },
   test: {
+    // simulations of a few seconds take 1-4 s on 2 cores; the timeout only guards against hangs
+    testTimeout: 30_000,
     projects: projects.map((root) => ({ extends: true, test: { name: root.split('/')[1]!, root, include: ['src/**/*.test.ts'] } })),
   },
 });

@@ -255,6 +255,16 @@ describe('pghot compare', () => {
   });
 });
 
+describe('pghot plugins', () => {
+  it('lists the plugins shipped with pghot and those of the project, with versions', async () => {
+    const r = await run(['plugins', '--format', 'json']);
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout) as { name: string; version: string; from: string }[];
+    expect(rows.map((x) => x.name)).toEqual(expect.arrayContaining(['@pghot/policy-hemem', '@pghot/source-hintfault', '@pghot/source-hwsample']));
+    expect(rows.find((x) => x.name === '@pghot/source-ptescan')).toEqual({ name: '@pghot/source-ptescan', version: '0.1.0', from: 'pghot' });
+  });
+});
+
 describe('pghot config', () => {
   it('print shows the file, the mode defaults and plugins', async () => {
     const dir = projectWith('.pghotrc.yaml', 'mode: precision\nplugins:\n  - ./p.mjs\n');

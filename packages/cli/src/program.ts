@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { ConfigError, CORE_VERSION, PghotError, tunablesSchema } from '@pghot/core';
-import { loadConfig, type ResolvedConfig } from '@pghot/core/config';
+import { listInstalledPlugins, loadConfig, type ResolvedConfig } from '@pghot/core/config';
+import { createRequire } from 'node:module';
 import { WORKLOAD_NAMES, MACHINE_PRESETS } from '@pghot/sim';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -211,6 +212,18 @@ export function createProgram(io: Io): Command {
       throw Object.assign(new Error('record'), { exitCode: code, code: 'pghot.exit' });
     });
 
+  program
+    .command('plugins')
+    .description('list the pghot plugins installed where the command runs, and those shipped with pghot')
+    .addOption(new Option('--format <format>', 'table for people, json for tools (default: table on a terminal, else json)').choices(['table', 'json'] as const))
+    .action(async (opts: { format?: Format }) => {
+      const project = new Set(listInstalledPlugins(io.cwd));
+      const shipped = listInstalledPlugins(path.dirname(CLI_FILE));
+      const rows = [...new Set([...project, ...shipped])].sort().map((name) => ({ name, version: installedVersion(name, io.cwd), from: project.has(name) ? 'project' : 'pghot' }));
+      if (resolveFormat(opts.format, io) === 'json') io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
+      else io.stdout(`${rows.map((r) => `${r.name.padEnd(28)} ${String(r.version ?? '').padEnd(10)} ${r.from}`).join('\n')}\n`);
+    });
+
   const config = program
     .command('config')
     .description('inspect the configuration')
@@ -251,6 +264,18 @@ interface ScenarioCliOptions {
   verify?: true;
   format?: Format;
   color: boolean;
+}
+
+/** The version of an installed package, from the project or, failing that, from pghot's own install. */
+function installedVersion(name: string, cwd: string): string | undefined {
+  for (const from of [path.join(cwd, 'package.json'), CLI_FILE]) {
+    try {
+      return (createRequire(from)(`${name}/package.json`) as { version?: string }).version;
+    } catch {
+      // not visible from there
+    }
+  }
+  return undefined;
 }
 
 async function readTopology(file: string): Promise<TopologySpec> {

@@ -95,15 +95,17 @@ export function createProgram(io: Io): Command {
       const opts = raw as ScenarioCliOptions & { config?: string; samples?: string; topology?: string; maxErrors?: number; trace?: string; damon?: string };
       const config = await load(io, opts.config);
       const format = resolveFormat(opts.format, io);
+      // recorded data (DAMON regions, perf samples) replays into an engine without the simulator
+      const replayOptions = async () => ({
+        ...(opts.topology ? { topology: await readTopology(path.resolve(io.cwd, opts.topology)) } : {}),
+        mode: config.mode,
+        stickyReady: config.stickyReady,
+        tunables: { ...config.tunables, ...parseSets(opts.set).tunables },
+        plugins: config.plugins.filter((p) => p.kind !== 'source'),
+      });
       if (opts.damon) {
-        const topology = opts.topology ? await readTopology(path.resolve(io.cwd, opts.topology)) : undefined;
-        const report = await replayDamon(await readDamon(path.resolve(io.cwd, opts.damon)), {
-          ...(topology ? { topology } : {}),
-          mode: config.mode,
-          stickyReady: config.stickyReady,
-          tunables: { ...config.tunables, ...parseSets(opts.set).tunables },
-          plugins: config.plugins.filter((p) => p.kind !== 'source'),
-        });
+        const options = await replayOptions();
+        const report = await replayDamon(await readDamon(path.resolve(io.cwd, opts.damon)), options);
         io.stdout(`${JSON.stringify(report, null, 2)}\n`);
         return;
       }
@@ -118,21 +120,15 @@ export function createProgram(io: Io): Command {
           [configFromFile(config, parseSets(opts.set).tunables, sources)],
           progressReporter(io, format),
         );
-        const out = { ...report!, trace: stats ? { ...stats, badLines: stats.badLines } : { format: 'pgtrace' } };
+        const out = { ...report!, trace: stats ?? { format: 'pgtrace' } };
         finishProgress(io, format);
         if (format === 'json') io.stdout(`${JSON.stringify(out, null, 2)}\n`);
         else io.stdout(`${runTable(report!, opts.color && io.stdoutIsTTY && !io.env.NO_COLOR)}\n`);
         return;
       }
       if (opts.samples) {
-        const topology = opts.topology ? await readTopology(path.resolve(io.cwd, opts.topology)) : undefined;
-        const report = await replaySamples(await readSamples(path.resolve(io.cwd, opts.samples), { maxErrors: opts.maxErrors ?? 0 }), {
-          ...(topology ? { topology } : {}),
-          mode: config.mode,
-          stickyReady: config.stickyReady,
-          tunables: { ...config.tunables, ...parseSets(opts.set).tunables },
-          plugins: config.plugins.filter((p) => p.kind !== 'source'),
-        });
+        const options = await replayOptions();
+        const report = await replaySamples(await readSamples(path.resolve(io.cwd, opts.samples), { maxErrors: opts.maxErrors ?? 0 }), options);
         if (format === 'json') io.stdout(`${JSON.stringify(report, null, 2)}\n`);
         else io.stdout(`${samplesTable(report, opts.color && io.stdoutIsTTY && !io.env.NO_COLOR)}\n`);
         return;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Simulation, type MachineSpec } from '@pghot/sim';
+import { Simulation } from '@pghot/sim';
+import { TEST_MACHINE } from '@pghot/testkit';
 import { describe, expect, it } from 'vitest';
 import hwSampleSource, { readSamples, replaySamples, SampleParseError } from './index.js';
 
@@ -8,18 +9,7 @@ const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 const PERF_SCRIPT = path.join(FIXTURES, 'perf-script/pagefaults-addr-physaddr.txt');
 const PERF_MEM = path.join(FIXTURES, 'perf-mem/report-D-phys.csv');
 
-const MACHINE: MachineSpec = {
-  name: 'small',
-  nodes: [
-    { id: 0, tier: 0, capacityMiB: 16, cpus: [0, 1] },
-    { id: 1, tier: 1, capacityMiB: 64 },
-  ],
-  latencyNs: [
-    [100, 250],
-    [250, 250],
-  ],
-  cpuNsPerAccess: 0,
-};
+const MACHINE = TEST_MACHINE;
 
 describe('simulated sampling (IBS / PEBS)', () => {
   it('samples exactly one access in `period` per CPU and reports the sampling CPU node', async () => {

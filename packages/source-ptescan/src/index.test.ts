@@ -1,19 +1,9 @@
-import { Simulation, type MachineSpec } from '@pghot/sim';
+import { Simulation } from '@pghot/sim';
+import { TEST_MACHINE } from '@pghot/testkit';
 import { describe, expect, it } from 'vitest';
 import pteScanSource from './index.js';
 
-const MACHINE: MachineSpec = {
-  name: 'small',
-  nodes: [
-    { id: 0, tier: 0, capacityMiB: 16, cpus: [0] },
-    { id: 1, tier: 1, capacityMiB: 64 },
-  ],
-  latencyNs: [
-    [100, 250],
-    [250, 250],
-  ],
-  cpuNsPerAccess: 0,
-};
+const MACHINE = TEST_MACHINE;
 
 describe('source-ptescan', () => {
   it('reports a page touched twice between two scans once, with NUMA_NO_NODE and the flush time', async () => {

@@ -9,6 +9,10 @@ export default defineConfig({
   test: {
     // simulations of a few seconds take 1-4 s on 2 cores; the timeout only guards against hangs
     testTimeout: 30_000,
-    projects: projects.map((root) => ({ extends: true, test: { name: root.split('/')[1]!, root, include: ['src/**/*.test.ts'] } })),
+    projects: [
+      ...projects.map((root) => ({ extends: true, test: { name: root.split('/')[1]!, root, include: ['src/**/*.test.ts'] } })),
+      // checks over the whole repository (self-containment, package manifests)
+      { extends: true, test: { name: 'repository', root: '.', include: ['test/**/*.test.ts'] } },
+    ],
   },
 });

@@ -121,7 +121,7 @@ describe('pghot run', () => {
 });
 
 describe('sources and real samples', () => {
-  const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures');
+  const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures');
 
   it('--sources swaps the temperature sources; their counters and overhead show in the report', async () => {
     const r = await run(['run', '--sources', 'ptescan,hwsample', '--set', 'workload.accessesPerThread=4000000']);
@@ -164,7 +164,7 @@ describe('sources and real samples', () => {
 });
 
 describe('real traces', () => {
-  const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures');
+  const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures');
 
   it('pghot record -- sort traces a real program, and the trace replays to the same numbers every time', async () => {
     const dir = projectWith('nums.txt', Array.from({ length: 200 }, (_, i) => String((i * 7919) % 1000)).join('\n') + '\n');

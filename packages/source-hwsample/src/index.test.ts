@@ -5,7 +5,7 @@ import { TEST_MACHINE } from '@pghot/testkit';
 import { describe, expect, it } from 'vitest';
 import hwSampleSource, { readSamples, replaySamples, SampleParseError } from './index.js';
 
-const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures');
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures');
 const PERF_SCRIPT = path.join(FIXTURES, 'perf-script/pagefaults-addr-physaddr.txt');
 const PERF_MEM = path.join(FIXTURES, 'perf-mem/report-D-phys.csv');
 

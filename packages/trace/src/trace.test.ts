@@ -11,7 +11,7 @@ import { readLackey } from './lackey.js';
 import { PgtraceReader, PgtraceWriter } from './pgtrace.js';
 import { traceWorkload } from './workload.js';
 
-const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures');
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures');
 const EXCERPT = path.join(FIXTURES, 'lackey/lackey-sort-excerpt-1000.txt');
 const HEAD200K = path.join(FIXTURES, 'lackey/lackey-sort-2000-head200k.txt.gz');
 const tmp = () => mkdtempSync(path.join(tmpdir(), 'pghot-trace-'));

@@ -1,0 +1,13 @@
+#!/bin/sh
+# The programs the tests run, installed where missing (Debian/Ubuntu, as root): valgrind for
+# `pghot record`. As another user a missing program is reported, and the tests that need it say
+# they are skipped (CI runs as root and runs them all).
+missing=""
+command -v valgrind >/dev/null 2>&1 || missing="$missing valgrind"
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: not root, so not installing:$missing (apt-get install$missing); the tests that need it are skipped" >&2
+  exit 0
+fi
+echo "setup: installing$missing for the tests" >&2
+apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null

@@ -123,7 +123,7 @@ check "npm install @pghot/cli, the plugin and @pghot/testkit from the registry" 
 check "installed @pghot/core is the published $core_version" test "$(node -p 'require("@pghot/core/package.json").version')" = "$core_version"
 
 json_is() { # json_is FILE EXPRESSION: the JSON document in FILE satisfies the expression over `r`
-  node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); if (!(' "$2" ')) { console.error(JSON.stringify(r).slice(0, 400)); process.exit(1); }' "$1"
+  node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); if (!('"$2"')) { console.error(JSON.stringify(r).slice(0, 400)); process.exit(1); }' "$1"
 }
 run_default() { npx pghot run --format json > run.json && json_is run.json 'r.schemaVersion === 1 && r.workload.name === "gups-hotset" && r.promotions.pages > 0'; }
 check "npx pghot run" run_default

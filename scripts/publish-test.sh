@@ -145,6 +145,20 @@ export default defineConfig({ mode: 'precision', plugins: [csvSource({ file: 'ac
 TS
 run_ts() { npx pghot run --config pghot.config.ts --format json > ts.json && json_is ts.json 'r.vmstat.pghot_recorded_csv === 4 && r.mode === "precision"'; }
 check "a TypeScript config imports the published plugin" run_ts
+# a YAML config naming a local .ts plugin file: loaded as TS configs are (jiti under plain Node)
+cat > threshold.ts <<'TS'
+interface Options { at: number }
+export default (options: Options) => ({
+  name: 'policy-local-threshold',
+  kind: 'policy' as const,
+  apply(engine: { tunables: { set(name: string, value: number): void } }) {
+    engine.tunables.set('freq_threshold', options.at);
+  },
+});
+TS
+printf 'plugins:\n  - [csv-source, { file: accesses.csv }]\n  - [./threshold.ts, { at: 1 }]\n' > local.yaml
+run_local_ts() { npx pghot run --config local.yaml --format json > local.json && json_is local.json 'r.tunables.freq_threshold === 1 && r.plugins.includes("policy-local-threshold")'; }
+check "a YAML config loads a local .ts plugin file" run_local_ts
 cat > csv.test.mjs <<'JS'
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';

@@ -47,7 +47,7 @@ describe('every package is complete and publishable', () => {
     expect(pkg.repository).toEqual({ type: 'git', url: `git+${REPO_URL}.git`, directory: dir });
     expect(pkg.homepage).toBe(`${REPO_URL}/tree/main/${dir}#readme`);
     expect(pkg.bugs).toEqual({ url: `${REPO_URL}/issues` });
-    expect(pkg.files).toEqual(['dist', 'CHANGELOG.md']);
+    expect(pkg.files).toEqual(dir === 'packages/core' ? ['dist', 'CHANGELOG.md', 'pghot.config.schema.json'] : ['dist', 'CHANGELOG.md']);
     expect(pkg.scripts?.prepack).toBe('tsup');
     // the published manifest: the same entry points without the source condition
     const expected = Object.fromEntries(

@@ -10,58 +10,59 @@ const r4 = (x: number) => x.toFixed(4);
 const orDash = (x: number | null, f: (v: number) => string) => (x === null ? '-' : f(x));
 
 function table(head: string[], color: boolean): Table.Table {
-  return new Table({ head, style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] } });
+  // no rules between rows: compact enough for a terminal
+  return new Table({ head, chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' }, style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] } });
 }
 
-/** Configurations side by side, then the oracles of the (shared) access stream. Headers are JSON field names. */
-export function compareTable(reports: readonly RunReport[], color: boolean): string {
+/** The temperature sources of a run, by short name (source-hintfault → hintfault). */
+const sourcesOf = (r: RunReport) => r.plugins.filter((p) => p.startsWith('source-')).map((p) => p.slice('source-'.length)).join(',') || '-';
+
+/**
+ * Configurations side by side, sorted by estimated time (the best marked *), then the oracles of
+ * the access stream. The default fits 100 columns; `wide` shows every field under its JSON name.
+ */
+export function compareTable(reports: readonly RunReport[], color: boolean, wide = false): string {
   const first = reports[0]!;
   const bold = color ? pc.bold : (s: string) => s;
-  const runs = table(
-    ['name', 'policy', 'fastTierHitRatio', 'estimatedTimeMs', 'slowdownVsAllFast', 'slowdownVsNoPromotion', 'promotedPages', 'demotedPages', 'pingPong', 'reactionTimeMs', 'sourceOverheadMs'],
-    color,
-  );
-  for (const r of reports) {
-    runs.push([
-      r.name,
-      r.policy,
-      r4(r.fastTierHitRatio),
-      ms(r.estimatedTimeNs),
-      r.slowdownVsAllFast.toFixed(3),
-      orDash(r.slowdownVsNoPromotion, (x) => x.toFixed(3)),
-      r.promotions.pages,
-      r.demotions.pages,
-      r.pingPong.events,
-      orDash(r.reactionTimeMs, (x) => x.toFixed(0)),
-      ms(r.sourceOverheadNs.total),
-    ]);
+  const oracleHit = first.oracles.intervalTopK.fastTierHitRatio;
+  const sorted = [...reports].sort((a, b) => a.estimatedTimeNs - b.estimatedTimeNs);
+  const runs = wide
+    ? table(['name', 'sources', 'policy', 'fastTierHitRatio', 'estimatedTimeMs', 'slowdownVsAllFast', 'slowdownVsNoPromotion', 'promotedPages', 'demotedPages', 'pingPong', 'reactionTimeMs', 'sourceOverheadMs'], color)
+    : table(['name', 'source', 'hit %', '% of oracle', 'time ms', 'promoted', 'ping-pong'], color);
+  for (const r of sorted) {
+    const name = `${r === sorted[0] && reports.length > 1 ? '*' : ' '}${r.name}`;
+    const pct = (x: number) => (x * 100).toFixed(1);
+    runs.push(
+      wide
+        ? [name, sourcesOf(r), r.policy, r4(r.fastTierHitRatio), ms(r.estimatedTimeNs), r.slowdownVsAllFast.toFixed(3), orDash(r.slowdownVsNoPromotion, (x) => x.toFixed(3)), r.promotions.pages, r.demotions.pages, r.pingPong.events, orDash(r.reactionTimeMs, (x) => x.toFixed(0)), ms(r.sourceOverheadNs.total)]
+        : [name, sourcesOf(r), pct(r.fastTierHitRatio), oracleHit > 0 ? pct(r.fastTierHitRatio / oracleHit) : '-', ms(r.estimatedTimeNs), r.promotions.pages, r.pingPong.events],
+    );
   }
   const o = first.oracles;
-  const oracles = table(['oracle', 'fastTierHitRatio', 'estimatedTimeMs', 'note'], color);
-  oracles.push(['allFast', r4(o.allFast.fastTierHitRatio), ms(o.allFast.estimatedTimeNs), 'every access local DRAM']);
-  if (o.noPromotion) oracles.push(['noPromotion', r4(o.noPromotion.fastTierHitRatio), ms(o.noPromotion.estimatedTimeNs), 'first-touch placement kept']);
-  oracles.push(['staticTopK', r4(o.staticTopK.fastTierHitRatio), ms(o.staticTopK.estimatedTimeNs), `hottest ${o.staticTopK.k} pages pinned fast`]);
-  oracles.push([
-    'intervalTopK',
-    r4(o.intervalTopK.fastTierHitRatio),
-    ms(o.intervalTopK.estimatedTimeNs),
-    `each ${o.intervalTopK.intervalMs} ms's hottest ${o.intervalTopK.k}; ${o.intervalTopK.migratedPages} pages migrated`,
-  ]);
+  const oracles = table(['oracle', 'hit %', 'time ms', 'what'], color);
+  const hit = (x: number) => (x * 100).toFixed(1);
+  oracles.push(['allFast', hit(o.allFast.fastTierHitRatio), ms(o.allFast.estimatedTimeNs), 'every access local DRAM']);
+  if (o.noPromotion) oracles.push(['noPromotion', hit(o.noPromotion.fastTierHitRatio), ms(o.noPromotion.estimatedTimeNs), 'first-touch placement kept']);
+  oracles.push(['staticTopK', hit(o.staticTopK.fastTierHitRatio), ms(o.staticTopK.estimatedTimeNs), `hottest ${o.staticTopK.k} pages pinned fast`]);
+  oracles.push(['intervalTopK', hit(o.intervalTopK.fastTierHitRatio), ms(o.intervalTopK.estimatedTimeNs), `each ${o.intervalTopK.intervalMs} ms's hottest ${o.intervalTopK.k}; ${o.intervalTopK.migratedPages} migrated`]);
   const w = first.workload;
+  const same = reports.length > 1 ? '; every configuration replays the same accesses' : '';
   return [
     bold(`machine ${first.machine.name}, workload ${w.name} (seed ${w.seed}), ${first.accesses.total} accesses per run`),
     runs.toString(),
+    wide || reports.length === 1 ? '' : '* fastest; % of oracle: hit ratio as a share of the interval top-K oracle\'s. --wide: every column',
+    bold(`oracles, computed on the accesses of run "${first.name}"${same}`),
     oracles.toString(),
-  ].join('\n');
+  ].filter(Boolean).join('\n');
 }
 
 /** One run: the comparison table of one, then its per-interval series. */
-export function runTable(report: RunReport, color: boolean): string {
+export function runTable(report: RunReport, color: boolean, wide = false): string {
   const series = table(['tMs', 'accesses', 'fastTierHitRatio', 'promotedPages', 'demotedPages'], color);
   for (const p of report.series) series.push([p.tMs, p.accesses, r4(p.fastTierHitRatio), p.promotedPages, p.demotedPages]);
   const vm = table(['vmstat', 'value'], color);
   for (const [k, v] of Object.entries(report.vmstat)) if (v !== 0) vm.push([k, v]);
-  return [compareTable([report], color), series.toString(), vm.toString()].join('\n');
+  return [compareTable([report], color, wide), series.toString(), vm.toString()].join('\n');
 }
 
 /** What a replay of real samples would promote. */
@@ -82,5 +83,17 @@ export function samplesTable(report: SamplesReport, color: boolean): string {
     ['promoted.pages', report.promoted.pages],
   ];
   for (const row of rows) t.push(row);
+  return t.toString();
+}
+
+/** `config print` for people: one row per key, nested keys dotted. */
+export function configTable(config: Record<string, unknown>): string {
+  const t = table(['key', 'value'], false);
+  const walk = (prefix: string, value: unknown) => {
+    if (value && typeof value === 'object' && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${k}` : k, v);
+    else if (Array.isArray(value) && value.some((v) => v && typeof v === 'object')) value.forEach((v, i) => walk(`${prefix}[${i}]`, v));
+    else t.push([prefix, Array.isArray(value) ? value.join(', ') : String(value)]);
+  };
+  walk('', config);
   return t.toString();
 }

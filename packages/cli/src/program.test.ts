@@ -80,11 +80,14 @@ describe('pghot run', () => {
     expect(report.accesses.total).toBe(200_000);
   });
 
-  it('prints tables whose headers are the JSON field names, without colors off a terminal', async () => {
+  it('prints tables (with --wide, every column under its JSON name), without colors off a terminal', async () => {
     const { code, stdout } = await run(['run', ...SMALL, '--format', 'table']);
     expect(code).toBe(0);
-    for (const field of ['fastTierHitRatio', 'slowdownVsAllFast', 'promotedPages', 'staticTopK', 'tMs', 'vmstat']) expect(stdout).toContain(field);
+    for (const field of ['hit %', '% of oracle', 'time ms', 'promoted', 'staticTopK', 'tMs', 'vmstat']) expect(stdout).toContain(field);
+    expect(stdout).not.toContain('slowdownVsAllFast');
     expect(stdout).not.toContain('\u001b[');
+    const wide = await run(['run', ...SMALL, '--format', 'table', '--wide']);
+    for (const field of ['fastTierHitRatio', 'slowdownVsAllFast', 'promotedPages', 'reactionTimeMs', 'sourceOverheadMs']) expect(wide.stdout).toContain(field);
   });
 
   it('exits 2 with one message on stderr and nothing on stdout for bad input', async () => {
@@ -138,7 +141,11 @@ describe('sources and real samples', () => {
   it('--sources with an unknown name exits 2 naming it', async () => {
     const r = await run(['run', '--sources', 'telepathy']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--sources: unknown plugin "source-telepathy"');
+    expect(r.stderr).toBe(
+      'pghot: --sources: unknown plugin "telepathy" (tried @pghot/telepathy, @pghot/source-telepathy, @pghot/policy-telepathy, pghot-plugin-telepathy, telepathy). ' +
+        `Installed plugins: ${r.stderr.split('Installed plugins: ')[1]}`,
+    );
+    expect(r.stderr).toContain('@pghot/source-hintfault');
   });
 
   it('--samples replays real perf samples and reports what would be promoted', async () => {
@@ -269,24 +276,34 @@ describe('pghot plugins', () => {
 });
 
 describe('pghot config', () => {
-  it('print shows the file, the mode defaults and plugins', async () => {
+  it('print shows the file, the mode defaults, the plugins and the default source it adds', async () => {
     const dir = projectWith('.pghotrc.yaml', 'mode: precision\nplugins:\n  - ./p.mjs\n');
     writeFileSync(path.join(dir, 'p.mjs'), 'export default () => ({ name: "my-policy", version: "2.0.0", apply() {} });\n');
     const r = await run(['config', 'print'], { cwd: dir });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({
       file: path.join(dir, '.pghotrc.yaml'),
+      name: '.pghotrc.yaml',
       mode: 'precision',
       stickyReady: false,
       tunables: {
         enabled_sources: 1,
+        target_nid: 0,
         freq_threshold: 2,
         promote_freq_window_ms: 5000,
         kmigrated_sleep_ms: 100,
         kmigrated_batch_nr: 512,
         promote_rate_limit_MBps: 65536,
       },
-      plugins: [{ name: 'my-policy', from: path.join(dir, 'p.mjs'), version: '2.0.0' }],
+      plugins: [
+        { name: 'my-policy', from: path.join(dir, 'p.mjs'), version: '2.0.0' },
+        { name: 'source-hintfault', from: 'pghot (the config names no source)', version: '0.1.0' },
+      ],
+      machine: 'dram+cxl',
+      workload: { name: 'gups-hotset', params: {} },
+      seed: 1,
+      placement: { policy: 'preferred', node: 1 },
+      sim: {},
     });
   });
 

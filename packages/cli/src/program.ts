@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
-import { ConfigError, CORE_VERSION, PghotError, tunablesSchema } from '@pghot/core';
-import { listInstalledPlugins, loadConfig, type ResolvedConfig } from '@pghot/core/config';
+import { ConfigError, CORE_VERSION, PghotError, unreadSources, type PghotPlugin } from '@pghot/core';
+import { configJsonSchema, listInstalledPlugins, loadConfig, type ResolvedConfig } from '@pghot/core/config';
 import { createRequire } from 'node:module';
-import { WORKLOAD_NAMES, MACHINE_PRESETS } from '@pghot/sim';
+import { WORKLOAD_NAMES, MACHINE_PRESETS, Simulation } from '@pghot/sim';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { topologySchema, type TopologySpec } from '@pghot/core';
@@ -21,11 +21,14 @@ import {
   resolveSources,
   runConfigs,
   simConfigShape,
+  simOptions,
   usage,
   type ConfigUnderTest,
   type ScenarioFlags,
 } from './commands/simulate.js';
-import { compareTable, runTable, samplesTable, type Format } from './output.js';
+import { compareTable, configTable, runTable, samplesTable, type Format } from './output.js';
+import { createProgress } from './progress.js';
+import { writeOutputFile } from './write-output.js';
 
 export interface Io {
   stdout: (text: string) => void;
@@ -45,29 +48,38 @@ const intOption = (name: string, min: number) => (value: string) => {
 };
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-function resolveFormat(format: Format | undefined, io: Io): Format {
-  return format ?? (io.stdoutIsTTY ? 'table' : 'json');
+/** Without --format: a table for a person at a terminal, JSON for a pipe or an --output file. */
+function resolveFormat(format: Format | undefined, io: Io, output?: string): Format {
+  return format ?? (io.stdoutIsTTY && !output ? 'table' : 'json');
 }
 
-const load = (io: Io, file?: string) => loadConfig({ cwd: io.cwd, extend: simConfigShape, fallbackFrom: CLI_FILE, ...(file ? { file } : {}) });
+/** Results go to stdout, or with -o to the file (atomically). */
+function emit(io: Io, output: string | undefined, text: string): void {
+  if (output) writeOutputFile(path.resolve(io.cwd, output), text);
+  else io.stdout(text);
+}
 
-/**
- * Progress on stderr: only on a terminal, outside CI, for table output, and once the run has
- * taken more than a second and a half; one line rewritten in place.
- */
-function progressReporter(io: Io, format: Format): ((label: string, fraction: number) => void) | undefined {
-  if (!io.stderrIsTTY || io.env.CI || format === 'json') return undefined;
-  const start = performance.now();
-  return (label, fraction) => {
-    if (performance.now() - start > 1500) io.stderr(`\r\u001b[2K${label}: ${(fraction * 100).toFixed(0)} %`);
-  };
+/** Colors only in a table for a terminal that wants them. */
+const colorFor = (io: Io, opts: { color: boolean; output?: string | undefined }) => opts.color && !opts.output && io.stdoutIsTTY && !io.env.NO_COLOR;
+
+const load = (io: Io, file?: string) =>
+  loadConfig({ cwd: io.cwd, extend: simConfigShape, fallbackFrom: CLI_FILE, onWarning: (m) => io.stderr(`pghot: ${m}\n`), ...(file ? { file } : {}) });
+
+/** A source that no loaded policy reads still costs its overhead: say so. */
+function warnUnreadSources(io: Io, name: string, plugins: readonly PghotPlugin[]): void {
+  for (const u of unreadSources(plugins)) {
+    io.stderr(`pghot: warning: in "${name}", ${u.source} feeds nothing a loaded policy reads (${u.policies.join('; ')}); its overhead is still charged\n`);
+  }
 }
 
 /** The `pghot` program; `io` makes it testable in-process. */
 export function createProgram(io: Io): Command {
   const program = new Command()
     .name('pghot')
-    .description('pghot: hot page tracking and promotion for tiered memory (Linux pghot, in TypeScript), on a simulated machine')
+    .description(
+      'pghot: hot page tracking and promotion for tiered memory (Linux pghot, in TypeScript), on a simulated machine.\n' +
+        `Bare \`pghot\` runs the default comparison (\`pghot compare\`: ${DEFAULT_COMPARISON.join(', ')}) with the oracles.`,
+    )
     .version(`${CLI_VERSION} (@pghot/core ${CORE_VERSION})`)
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
@@ -82,6 +94,8 @@ export function createProgram(io: Io): Command {
       .option('--sources <names>', 'comma-separated temperature sources replacing the configurations\' own: hintfault, ptescan, hwsample, damon, or plugin names')
       .option('--verify', 'check the simulator invariants after each run')
       .addOption(new Option('--format <format>', 'table for people, json for tools (default: table on a terminal, else json)').choices(['table', 'json'] as const))
+      .option('-o, --output <file>', 'write the result to this file (atomically: a temporary file renamed on success) instead of stdout')
+      .option('--wide', 'tables: every column (the default fits 100 columns)')
       .option('--no-color', 'no colors in tables');
 
   scenarioOptions(program.command('run').description('run one configuration on the simulated machine (a synthetic workload or a real --trace), with the oracles; or replay real perf samples (--samples) or DAMON regions (--damon)'))
@@ -94,7 +108,9 @@ export function createProgram(io: Io): Command {
     .action(async (raw) => {
       const opts = raw as ScenarioCliOptions & { config?: string; samples?: string; topology?: string; maxErrors?: number; trace?: string; damon?: string };
       const config = await load(io, opts.config);
-      const format = resolveFormat(opts.format, io);
+      const format = resolveFormat(opts.format, io, opts.output);
+      const progress = createProgress(io);
+      const color = colorFor(io, opts);
       // recorded data (DAMON regions, perf samples) replays into an engine without the simulator
       const replayOptions = async () => ({
         ...(opts.topology ? { topology: await readTopology(path.resolve(io.cwd, opts.topology)) } : {}),
@@ -106,39 +122,40 @@ export function createProgram(io: Io): Command {
       if (opts.damon) {
         const options = await replayOptions();
         const report = await replayDamon(await readDamon(path.resolve(io.cwd, opts.damon)), options);
-        io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+        emit(io, opts.output, `${JSON.stringify(report, null, 2)}\n`);
         return;
       }
       if (opts.trace) {
         const file = path.resolve(io.cwd, opts.trace);
-        const { create, stats } = await traceWorkload(file, { maxErrors: opts.maxErrors ?? 0, ...readProgress(io, format, file) });
-        finishProgress(io, format);
+        const { create, stats } = await traceWorkload(file, { maxErrors: opts.maxErrors ?? 0, ...readProgress(io, file) });
+        progress?.done();
         const scenario = resolveScenario(flagsOf(opts), { ...config.extra, workload: 'gups-hotset' }, config.filepath);
         const sources = await resolveSources(opts.sources, io.cwd);
+        const configUnderTest = configFromFile(config, parseSets(opts.set).tunables, sources);
+        warnUnreadSources(io, configUnderTest.name, configUnderTest.plugins);
         const [report] = await runConfigs(
           { ...scenario, workload: { name: 'trace', params: {} }, traceWorkload: create, sim: { llc: { sizeMiB: 32 }, ...scenario.sim } },
-          [configFromFile(config, parseSets(opts.set).tunables, sources)],
-          progressReporter(io, format),
+          [configUnderTest],
+          progress?.step,
         );
         const out = { ...report!, trace: stats ?? { format: 'pgtrace' } };
-        finishProgress(io, format);
-        if (format === 'json') io.stdout(`${JSON.stringify(out, null, 2)}\n`);
-        else io.stdout(`${runTable(report!, opts.color && io.stdoutIsTTY && !io.env.NO_COLOR)}\n`);
+        progress?.done();
+        emit(io, opts.output, format === 'json' ? `${JSON.stringify(out, null, 2)}\n` : `${runTable(report!, color, opts.wide)}\n`);
         return;
       }
       if (opts.samples) {
         const options = await replayOptions();
         const report = await replaySamples(await readSamples(path.resolve(io.cwd, opts.samples), { maxErrors: opts.maxErrors ?? 0 }), options);
-        if (format === 'json') io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-        else io.stdout(`${samplesTable(report, opts.color && io.stdoutIsTTY && !io.env.NO_COLOR)}\n`);
+        emit(io, opts.output, format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : `${samplesTable(report, color)}\n`);
         return;
       }
       const scenario = resolveScenario(flagsOf(opts), config.extra, config.filepath);
       const sources = await resolveSources(opts.sources, io.cwd);
-      const [report] = await runConfigs(scenario, [configFromFile(config, parseSets(opts.set).tunables, sources)], progressReporter(io, format));
-      finishProgress(io, format);
-      if (format === 'json') io.stdout(`${JSON.stringify(report, null, 2)}\n`);
-      else io.stdout(`${runTable(report!, opts.color && io.stdoutIsTTY && !io.env.NO_COLOR)}\n`);
+      const configUnderTest = configFromFile(config, parseSets(opts.set).tunables, sources);
+      warnUnreadSources(io, configUnderTest.name, configUnderTest.plugins);
+      const [report] = await runConfigs(scenario, [configUnderTest], progress?.step);
+      progress?.done();
+      emit(io, opts.output, format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : `${runTable(report!, color, opts.wide)}\n`);
     });
 
   scenarioOptions(
@@ -150,7 +167,7 @@ export function createProgram(io: Io): Command {
     .option('--policies <names>', `comma-separated built-in configurations (${Object.keys(BUILTIN_CONFIGS).join(', ')}) or installed policy plugins`)
     .action(async (raw) => {
       const opts = raw as ScenarioCliOptions & { config: string[]; policies?: string };
-      const format = resolveFormat(opts.format, io);
+      const format = resolveFormat(opts.format, io, opts.output);
       const overrides = parseSets(opts.set).tunables;
       const sources = await resolveSources(opts.sources, io.cwd);
       const configs: ConfigUnderTest[] = [];
@@ -160,17 +177,19 @@ export function createProgram(io: Io): Command {
         scenarioSource ??= config;
         configs.push(configFromFile(config, overrides, sources));
       }
-      const names = opts.policies ? opts.policies.split(',').map((s) => s.trim()).filter(Boolean) : opts.config.length === 0 ? DEFAULT_COMPARISON : [];
+      const names = opts.policies !== undefined ? opts.policies.split(',').map((s) => s.trim()).filter(Boolean) : opts.config.length === 0 ? DEFAULT_COMPARISON : [];
+      if (opts.policies !== undefined && names.length === 0) throw usage('--policies needs at least one name (a built-in configuration or a policy plugin)');
       for (const name of names) configs.push(await configFromName(name, io.cwd, overrides, sources));
       const unique = new Set(configs.map((c) => c.name));
       if (unique.size !== configs.length) throw new ConfigError(`two configurations are named alike (${configs.map((c) => c.name).join(', ')}); give each config file a distinct "name"`);
       // the first config file (or, without one, the config found from the current directory) sets machine and workload
       scenarioSource ??= await load(io);
       const scenario = resolveScenario(flagsOf(opts), scenarioSource.extra, scenarioSource.filepath);
-      const reports = await runConfigs(scenario, configs, progressReporter(io, format));
-      finishProgress(io, format);
-      if (format === 'json') io.stdout(`${JSON.stringify(reports, null, 2)}\n`);
-      else io.stdout(`${compareTable(reports, opts.color && io.stdoutIsTTY && !io.env.NO_COLOR)}\n`);
+      for (const c of configs) warnUnreadSources(io, c.name, c.plugins);
+      const progress = createProgress(io);
+      const reports = await runConfigs(scenario, configs, progress?.step);
+      progress?.done();
+      emit(io, opts.output, format === 'json' ? `${JSON.stringify(reports, null, 2)}\n` : `${compareTable(reports, colorFor(io, opts), opts.wide)}\n`);
     });
 
   program
@@ -183,9 +202,9 @@ export function createProgram(io: Io): Command {
       const from = path.resolve(io.cwd, input);
       const to = path.resolve(io.cwd, output);
       const result = to.endsWith('.pgtrace')
-        ? await lackeyToPgtrace(from, to, { maxErrors: opts.maxErrors ?? 0, ...readProgress(io, 'table', from) })
+        ? await lackeyToPgtrace(from, to, { maxErrors: opts.maxErrors ?? 0, ...readProgress(io, from) })
         : pgtraceToLackey(from, to);
-      finishProgress(io, 'table');
+      createProgress(io)?.done();
       io.stdout(`${JSON.stringify({ schemaVersion: 1, kind: 'convert', input: from, output: to, ...result }, null, 2)}\n`);
     });
 
@@ -220,32 +239,41 @@ export function createProgram(io: Io): Command {
       else io.stdout(`${rows.map((r) => `${r.name.padEnd(28)} ${String(r.version ?? '').padEnd(10)} ${r.from}`).join('\n')}\n`);
     });
 
-  const config = program
+  // --config and -o may stand before or after the subcommand's name (`config --config F print`)
+  const configCommand = program
     .command('config')
-    .description('inspect the configuration')
-    .option('--print', 'print the resolved config (as `pghot config print`)')
+    .description('inspect the configuration: print (the effective config), validate, schema (JSON Schema for editors)')
+    .option('--print', 'print the effective config (as `pghot config print`)')
     .option('--config <file>', 'config file (default: searched from the current directory)')
-    .action(async (opts: { print?: true; config?: string }) => {
-      if (!opts.print) throw usage('pghot config: use --print, print or validate');
-      io.stdout(`${JSON.stringify(printable(await load(io, opts.config)), null, 2)}\n`);
+    .option('-o, --output <file>', 'write to this file (atomically) instead of stdout')
+    .addOption(new Option('--format <format>', 'json, or table for people (default: table on a terminal, else json)').choices(['table', 'json'] as const))
+    .action(async (opts: ConfigCliOptions) => {
+      if (!opts.print) throw usage('pghot config: use print, validate or schema (or --print)');
+      await printConfig(io, opts);
     });
-  config
+  const withParent = (opts: ConfigCliOptions): ConfigCliOptions => ({ ...(configCommand.opts() as ConfigCliOptions), ...stripUndefined(opts) });
+  configCommand
     .command('print')
-    .description('print the resolved config: file, mode, tunables (with defaults), plugins by name and version, simulator keys')
+    .description('print the effective config: the file used, mode, tunables as the run uses them (after plugins set theirs), plugins with versions, simulator keys')
     .option('--config <file>', 'config file (default: searched from the current directory)')
-    .action(async (opts) => {
-      const resolved = await load(io, opts.config);
-      io.stdout(`${JSON.stringify(printable(resolved), null, 2)}\n`);
-    });
-  config
+    .option('-o, --output <file>', 'write to this file (atomically) instead of stdout')
+    .addOption(new Option('--format <format>', 'json, or table for people (default: table on a terminal, else json)').choices(['table', 'json'] as const))
+    .action(async (opts) => printConfig(io, withParent(opts as ConfigCliOptions)));
+  configCommand
     .command('validate')
     .description('check a config file: exit 0 when valid, 2 with the file and key path when not')
     .option('--config <file>', 'config file (default: searched from the current directory)')
     .action(async (opts) => {
-      const resolved = await load(io, opts.config);
+      const { config: file } = withParent(opts as ConfigCliOptions);
+      const resolved = await load(io, file);
       resolveScenario({ set: [] }, resolved.extra, resolved.filepath);
       io.stdout(`valid: ${resolved.filepath ?? '(no config file; defaults)'}\n`);
     });
+  configCommand
+    .command('schema')
+    .description('print the JSON Schema of config files (shipped as @pghot/core/pghot.config.schema.json)')
+    .option('-o, --output <file>', 'write to this file (atomically) instead of stdout')
+    .action(async (opts) => emit(io, withParent(opts as ConfigCliOptions).output, `${JSON.stringify(configJsonSchema(simConfigShape), null, 2)}\n`));
   return program;
 }
 
@@ -259,6 +287,8 @@ interface ScenarioCliOptions {
   sources?: string;
   verify?: true;
   format?: Format;
+  output?: string;
+  wide?: true;
   color: boolean;
 }
 
@@ -291,8 +321,8 @@ function flagsOf(opts: ScenarioCliOptions): ScenarioFlags {
 }
 
 /** Read progress for long trace files: bytes, accesses per second, ETA; stderr, terminals only. */
-function readProgress(io: Io, format: Format, file: string): { onProgress?: (bytes: number, accesses: number) => void } {
-  if (!io.stderrIsTTY || io.env.CI || format === 'json') return {};
+function readProgress(io: Io, file: string): { onProgress?: (bytes: number, accesses: number) => void } {
+  if (!io.stderrIsTTY || io.env.CI) return {};
   const total = statSync(file, { throwIfNoEntry: false })?.size ?? 0;
   const start = performance.now();
   return {
@@ -304,20 +334,46 @@ function readProgress(io: Io, format: Format, file: string): { onProgress?: (byt
   };
 }
 
-function finishProgress(io: Io, format: Format): void {
-  if (progressReporter(io, format)) io.stderr('\r\u001b[2K');
+interface ConfigCliOptions {
+  print?: true;
+  config?: string;
+  output?: string;
+  format?: Format;
 }
 
-function printable(config: ResolvedConfig) {
-  return {
+const stripUndefined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/**
+ * The config as `pghot run --config F` uses it: the plugins are applied to an engine on the
+ * config's machine, so the tunables shown are those after plugins set theirs (a source's
+ * enabled_sources bit, a policy's freq_threshold), and the default source appears when the config
+ * names none.
+ */
+async function printConfig(io: Io, opts: ConfigCliOptions): Promise<void> {
+  const config = await load(io, opts.config);
+  const scenario = resolveScenario({ set: [] }, config.extra, config.filepath);
+  const run = configFromFile(config, {});
+  const sim = new Simulation(simOptions(scenario, run));
+  await sim.engine.init();
+  const tunables = sim.engine.tunables.toJSON();
+  await sim.engine.shutdown();
+  const added = run.plugins.filter((p) => !config.plugins.includes(p));
+  const effective = {
     file: config.filepath,
+    name: run.name,
     mode: config.mode,
     stickyReady: config.stickyReady,
-    // with the mode's defaults filled in; target_nid defaults per machine (node 0 or the first top-tier node)
-    tunables: tunablesSchema(config.mode).parse(config.tunables),
-    plugins: config.origins,
-    ...config.extra,
+    tunables,
+    plugins: [...config.origins, ...added.map((p) => ({ name: p.name, from: 'pghot (the config names no source)', version: p.version }))],
+    machine: scenario.machine.name,
+    workload: scenario.workload,
+    seed: scenario.seed,
+    placement: scenario.placement,
+    ...(scenario.moveAt ? { moveAt: scenario.moveAt } : {}),
+    sim: scenario.sim,
   };
+  const format = resolveFormat(opts.format, io, opts.output);
+  emit(io, opts.output, format === 'json' ? `${JSON.stringify(effective, null, 2)}\n` : `${configTable(effective)}\n`);
 }
 
 /** Run the CLI with `argv` (without node and script); resolves to the process exit code. */

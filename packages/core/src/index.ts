@@ -43,6 +43,7 @@ export {
   formatIssues,
   isPlugin,
   checkPlugins,
+  unreadSources,
   type PghotPlugin,
   type PluginKind,
   type PluginFactory,

@@ -18,8 +18,26 @@ export interface PghotPlugin {
   readonly dependsOn?: readonly string[];
   /** Default stage of the plugin's taps: 'pre' → Stage.PRE, 'post' → Stage.POST. */
   readonly enforce?: 'pre' | 'post';
+  /**
+   * A policy that decides from some sources' own output instead of the hotness store (HeMem from
+   * PEBS samples, NUMAB2 from hint faults) names those source plugins; without it a policy reads the
+   * store, which every source feeds. Tools warn about a source no loaded policy reads.
+   */
+  readonly reads?: readonly string[];
   /** Synchronous: tap hooks, register sources and counters. Async setup goes in `hooks.init`. */
   apply(engine: Pghot): void;
+}
+
+/**
+ * Sources whose output no loaded policy reads: every policy names what it `reads` and the source is
+ * in none of those lists. Such a source still costs its overhead.
+ */
+export function unreadSources(plugins: readonly PghotPlugin[]): { source: string; policies: string[] }[] {
+  const policies = plugins.filter((p) => p.kind === 'policy');
+  if (policies.length === 0 || policies.some((p) => p.reads === undefined)) return [];
+  return plugins
+    .filter((p) => p.kind === 'source' && !policies.some((q) => q.reads!.includes(p.name)))
+    .map((p) => ({ source: p.name, policies: policies.map((q) => `${q.name} reads ${q.reads!.join(', ') || 'no source'}`) }));
 }
 
 export const definePlugin = <const P extends PghotPlugin>(plugin: P): P => plugin;

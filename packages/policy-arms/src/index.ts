@@ -70,6 +70,7 @@ export function armsPolicy(options: ArmsOptions = {}): PghotPlugin {
   const aL = ewmaAlpha(o.longWindowMs, o.intervalMs);
   return definePolicy({
     name: NAME,
+    reads: ['source-hwsample'],
     version: '0.1.0',
     core: '>=0.1.0 <1.0.0',
     dependsOn: ['source-hwsample'],

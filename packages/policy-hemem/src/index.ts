@@ -67,6 +67,7 @@ export function hememPolicy(options: HememOptions = {}): PghotPlugin {
   const o = parsePluginOptions(NAME, optionsSchema, options);
   return definePolicy({
     name: NAME,
+    reads: ['source-hwsample'],
     version: '0.1.0',
     core: '>=0.1.0 <1.0.0',
     dependsOn: ['source-hwsample'],

@@ -51,6 +51,7 @@ export function memtisPolicy(options: MemtisOptions = {}): PghotPlugin {
   const o = parsePluginOptions(NAME, optionsSchema, options);
   return definePolicy({
     name: NAME,
+    reads: ['source-hwsample'],
     version: '0.1.0',
     core: '>=0.1.0 <1.0.0',
     dependsOn: ['source-hwsample'],

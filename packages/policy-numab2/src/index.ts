@@ -31,6 +31,7 @@ export function numab2Policy(options: Numab2Options = {}): PghotPlugin {
   const o = parsePluginOptions(NAME, optionsSchema, options);
   return definePolicy({
     name: NAME,
+    reads: ['source-hintfault'],
     version: '0.1.0',
     core: '>=0.1.0 <1.0.0',
     dependsOn: ['source-hintfault'],

@@ -14,8 +14,7 @@ export interface RunOptions extends SimOptions {
 
 /** The same workload and machine with promotion and demotion off: first-touch placement kept. */
 export function runBaseline(options: SimOptions): Promise<SimResult> {
-  const { onProgress: _progress, ...rest } = options;
-  return new Simulation({ ...rest, plugins: [], promotion: false, demotion: false, verify: false }).run();
+  return new Simulation({ ...options, plugins: [], promotion: false, demotion: false, verify: false }).run();
 }
 
 /** Run one configuration (and by default its no-promotion baseline) and report it. */
@@ -23,6 +22,7 @@ export async function runSimulation(options: RunOptions): Promise<RunReport> {
   const main = await new Simulation(options).run();
   const verified = options.verify ? main.sim.verify().checks : null;
   const b = options.baseline ?? 'run';
-  const baseline = b === 'none' ? null : b === 'run' ? await runBaseline(options) : b;
+  const { onProgress: _progress, ...quiet } = options; // progress belongs to the run itself
+  const baseline = b === 'none' ? null : b === 'run' ? await runBaseline(quiet) : b;
   return buildReport(options.name ?? 'run', main, baseline, verified);
 }

@@ -175,17 +175,24 @@ function withSources(plugins: readonly PghotPlugin[], sources: readonly PghotPlu
   return plugins.some((p) => p.kind === 'source') ? [...plugins] : [hintFaultSource(), ...plugins];
 }
 
-/** `--sources hintfault,hwsample`: short names of source plugins (source-<name>), resolved from `cwd` or the CLI. */
+/**
+ * `--sources hintfault,hwsample`: source plugins by name, resolved from `cwd` (then the CLI) by the
+ * same rules as a config file's `plugins` (so `hintfault` is @pghot/source-hintfault and `lazyscan`
+ * is pghot-plugin-lazyscan); each must be a temperature source.
+ */
 export async function resolveSources(list: string | undefined, cwd: string): Promise<PghotPlugin[] | undefined> {
   if (list === undefined) return undefined;
   const names = list.split(',').map((s) => s.trim()).filter(Boolean);
   if (names.length === 0) throw usage('--sources needs at least one source name (e.g. hintfault, ptescan, hwsample)');
-  const refs = names.map((n) => (n.startsWith('source-') || n.startsWith('@') || n.startsWith('.') || n.startsWith('pghot-plugin-') ? n : `source-${n}`));
+  let plugins: PghotPlugin[];
   try {
-    return (await resolvePlugins(refs, path.join(cwd, 'pghot.config.js'), CLI_FILE)).plugins;
+    plugins = (await resolvePlugins(names, path.join(cwd, 'pghot.config.js'), CLI_FILE)).plugins;
   } catch (e) {
-    throw usage(`--sources: ${(e as Error).message.replace(/^.*pghot\.config\.js: /, '')}`);
+    throw usage(`--sources: ${(e as Error).message.replace(/^.*pghot\.config\.js: /, '').replace(/ at plugins\[\d+\]/, '')}`);
   }
+  const notSources = plugins.filter((p) => p.kind !== 'source');
+  if (notSources.length) throw usage(`--sources: ${notSources.map((p) => `${p.name} is a ${p.kind ?? 'plugin'}`).join(', ')}, not a temperature source`);
+  return plugins;
 }
 
 export function configFromFile(config: ResolvedConfig, overrides: Partial<Record<TunableName, number>>, sources?: readonly PghotPlugin[]): ConfigUnderTest {
@@ -239,13 +246,21 @@ export function simOptions(s: Scenario, c: ConfigUnderTest, onProgress?: (fracti
   };
 }
 
-/** Run each configuration on the scenario, sharing one no-promotion baseline. */
-export async function runConfigs(s: Scenario, configs: readonly ConfigUnderTest[], progress?: (label: string, fraction: number) => void): Promise<RunReport[]> {
-  progress?.('no-promotion baseline', 0);
-  const baseline = await runBaseline(simOptions(s, { name: 'no-promotion', mode: 'default', stickyReady: false, tunables: {}, plugins: [] }));
+/** Run each configuration on the scenario, sharing one no-promotion baseline (run 1 of N+1). */
+export async function runConfigs(
+  s: Scenario,
+  configs: readonly ConfigUnderTest[],
+  progress?: (index: number, total: number, label: string, fraction: number) => void,
+): Promise<RunReport[]> {
+  const total = configs.length + 1;
+  progress?.(0, total, 'no-promotion baseline', 0);
+  const baseline = await runBaseline(
+    simOptions(s, { name: 'no-promotion', mode: 'default', stickyReady: false, tunables: {}, plugins: [] }, progress ? (f) => progress(0, total, 'no-promotion baseline', f) : undefined),
+  );
   const reports: RunReport[] = [];
-  for (const c of configs) {
-    reports.push(await runSimulation({ ...simOptions(s, c, progress ? (f) => progress(c.name, f) : undefined), name: c.name, baseline }));
+  for (const [i, c] of configs.entries()) {
+    progress?.(i + 1, total, c.name, 0);
+    reports.push(await runSimulation({ ...simOptions(s, c, progress ? (f) => progress(i + 1, total, c.name, f) : undefined), name: c.name, baseline }));
   }
   return reports;
 }

@@ -1,10 +1,11 @@
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { cosmiconfig, type Loader } from 'cosmiconfig';
+import { cosmiconfig } from 'cosmiconfig';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { formatIssues, type PghotPlugin } from '../plugin.js';
 import { tunablesSchema, type PghotMode, type TunablesInput } from '../tunables.js';
+import { loadTypeScript } from './load-typescript.js';
 import { resolvePlugins, type PluginOrigin } from './resolve-plugins.js';
 import { coreConfigShape } from './schema.js';
 
@@ -46,6 +47,8 @@ export interface LoadConfigOptions {
   extend?: z.ZodRawShape;
   /** A file of the tool loading the config: plugins it ships resolve from there when the project lacks them. */
   fallbackFrom?: string;
+  /** Told when a search finds several config files in one directory (the first in SEARCH_PLACES order is used). */
+  onWarning?: (message: string) => void;
 }
 
 export interface ResolvedConfig {
@@ -60,32 +63,28 @@ export interface ResolvedConfig {
   extra: Record<string, unknown>;
 }
 
-let tsLoader: Loader | undefined;
-/**
- * .ts/.mts/.cts configs: natively when the process already runs TypeScript (tsx, vitest, Node's
- * type stripping), so the config's plugins are the very modules the tool uses; otherwise with the
- * jiti-based cosmiconfig-typescript-loader, created on first use.
- */
-const typeScriptLoader: Loader = async (filepath, content) => {
-  try {
-    const mod = (await import(pathToFileURL(filepath).href)) as { default?: unknown };
-    return mod.default ?? mod;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw e;
-  }
-  if (!tsLoader) {
-    const { TypeScriptLoader } = await import('cosmiconfig-typescript-loader');
-    tsLoader = TypeScriptLoader();
-  }
-  return tsLoader(filepath, content);
-};
-
 function explorer() {
   return cosmiconfig(MODULE_NAME, {
     searchPlaces: SEARCH_PLACES,
     searchStrategy: 'project',
-    loaders: { '.ts': typeScriptLoader, '.mts': typeScriptLoader, '.cts': typeScriptLoader },
+    loaders: { '.ts': loadTypeScript, '.mts': loadTypeScript, '.cts': loadTypeScript },
   });
+}
+
+/** The config files in the directory where a search found `filepath` (itself first), in search order. */
+function configFilesBeside(filepath: string): string[] {
+  const dir = path.dirname(filepath);
+  const base = path.basename(dir) === '.config' ? path.dirname(dir) : dir;
+  const others = SEARCH_PLACES.map((place) => path.join(base, place)).filter((f) => {
+    if (f === filepath || !existsSync(f)) return false;
+    if (path.basename(f) !== 'package.json') return true;
+    try {
+      return MODULE_NAME in (JSON.parse(readFileSync(f, 'utf8')) as object);
+    } catch {
+      return false;
+    }
+  });
+  return [filepath, ...others];
 }
 
 /** zod issues as `✖ message / → at key.path`, an unrecognized key named at its own path. */
@@ -111,6 +110,10 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
     throw new ConfigError(`${where}: cannot read the config: ${e.message}`, { code: 'PGHOT_CONFIG', file: where, cause });
   }
   const filepath = result?.filepath ?? null;
+  if (file === undefined && filepath !== null) {
+    const found = configFilesBeside(filepath);
+    if (found.length > 1) options.onWarning?.(`${found.length} config files in ${path.dirname(found[0]!)}: ${found.map((f) => path.basename(f)).join(', ')}; using ${filepath}`);
+  }
   let raw: unknown = result?.config ?? {};
   if (typeof raw === 'function') raw = await (raw as () => unknown)();
   return validateConfig(raw, filepath, options.extend ?? {}, options.fallbackFrom);
@@ -123,7 +126,7 @@ export async function validateConfig(raw: unknown, filepath: string | null, exte
   if (!parsed.success) {
     throw new ConfigError(`${where}: invalid config:\n${issuesOf(parsed.error)}`, { code: 'PGHOT_CONFIG', ...(filepath ? { file: filepath } : {}) });
   }
-  const { mode, stickyReady, tunables, plugins: refs, ...extra } = parsed.data as unknown as z.output<z.ZodObject<typeof coreConfigShape>> & {
+  const { $schema: _schema, mode, stickyReady, tunables, plugins: refs, ...extra } = parsed.data as unknown as z.output<z.ZodObject<typeof coreConfigShape>> & {
     [key: string]: unknown;
   };
   const tunablesParsed = tunablesSchema(mode).safeParse(tunables);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../errors.js';
 import { isPlugin, type PghotPlugin } from '../plugin.js';
+import { loadTypeScript } from './load-typescript.js';
 import type { PluginRef } from './schema.js';
 
 /** Where a plugin came from, for `pghot config print` and `pghot plugins`. */
@@ -15,16 +16,21 @@ export interface PluginOrigin {
 }
 
 /**
- * The ids a plugin name may be installed under, in the order they are tried: a relative or
- * absolute path as is; `@scope` alone → `@scope/pghot-plugin`; a scoped name literally; otherwise
- * `@pghot/<name>`, `pghot-plugin-<name>`, then `<name>`.
+ * The ids a plugin name may be installed under, in the order they are tried — the one rule for
+ * config files, `--sources` and `--policies`: a relative or absolute path as is; `@scope` alone →
+ * `@scope/pghot-plugin`; a scoped name literally; otherwise `@pghot/<name>`, then the first-party
+ * short forms `@pghot/source-<name>` and `@pghot/policy-<name>` (so `hintfault` and `hemem` work),
+ * `pghot-plugin-<name>`, then `<name>`.
  */
 export function candidateIds(name: string, configDir: string): string[] {
   if (name.startsWith('.') || path.isAbsolute(name)) return [path.resolve(configDir, name)];
   if (name.startsWith('@')) return name.includes('/') ? [name] : [`${name}/pghot-plugin`];
   if (name.startsWith('pghot-plugin-')) return [name];
-  return [`@pghot/${name}`, `pghot-plugin-${name}`, name];
+  const shortForms = /^(source|policy)-/.test(name) ? [] : [`@pghot/source-${name}`, `@pghot/policy-${name}`];
+  return [`@pghot/${name}`, ...shortForms, `pghot-plugin-${name}`, name];
 }
+
+const TS_FILE = /\.[mc]?ts$/;
 
 /** Resolve every plugin reference of a config, from the config file's directory (the user's project). */
 export async function resolvePlugins(
@@ -77,9 +83,10 @@ async function loadPlugin(name: string, options: unknown, configFile: string, ke
       { code: 'PGHOT_UNKNOWN_PLUGIN', file: configFile },
     );
   }
-  let mod: { default?: unknown };
+  let factory: unknown;
   try {
-    mod = (await import(pathToFileURL(resolved).href)) as { default?: unknown };
+    // a .ts plugin file loads as a .ts config does: natively under a TS runtime, else through jiti
+    factory = TS_FILE.test(resolved) ? await loadTypeScript(resolved) : ((await import(pathToFileURL(resolved).href)) as { default?: unknown }).default;
   } catch (cause) {
     throw new ConfigError(`${configFile}: plugin "${name}" at ${keyPath} failed to load from ${resolved}: ${(cause as Error).message}`, {
       code: 'PGHOT_PLUGIN_LOAD',
@@ -87,7 +94,6 @@ async function loadPlugin(name: string, options: unknown, configFile: string, ke
       cause,
     });
   }
-  const factory = mod.default;
   if (typeof factory !== 'function') {
     throw new ConfigError(`${configFile}: plugin "${name}" at ${keyPath}: ${id} has no default export factory`, { code: 'PGHOT_PLUGIN', file: configFile });
   }

@@ -13,6 +13,8 @@ export type PluginRef = z.input<typeof pluginRefSchema>;
  * this parse (their ranges differ by mode). Tools add their own keys with `extend`.
  */
 export const coreConfigShape = {
+  /** The JSON Schema an editor validates the file against; ignored by pghot. */
+  $schema: z.string().optional(),
   mode: z.enum(['default', 'precision']).default('default'),
   /** v5/v6 default-mode behaviour: updates never clear MIGRATE_READY. */
   stickyReady: z.boolean().default(false),

@@ -121,6 +121,14 @@ echo '{ "name": "pghot-user", "private": true, "type": "module" }' > package.jso
 check "npm install @pghot/cli, the plugin and @pghot/testkit from the registry" \
   with_registry npm install --no-audit --no-fund @pghot/cli @pghot/core pghot-plugin-csv-source @pghot/testkit
 check "installed @pghot/core is the published $core_version" test "$(node -p 'require("@pghot/core/package.json").version')" = "$core_version"
+shipped() {
+  for dir in node_modules/@pghot/*; do
+    for f in LICENSE README.md CHANGELOG.md dist; do [ -e "$dir/$f" ] || { echo "$dir has no $f"; return 1; }; done
+    if grep -q '"@pghot/source"' "$dir/package.json"; then echo "$dir/package.json names the @pghot/source condition"; return 1; fi
+  done
+  test -f node_modules/@pghot/core/pghot.config.schema.json
+}
+check "installed packages ship LICENSE, README, CHANGELOG and dist, without the source condition" shipped
 
 json_is() { # json_is FILE EXPRESSION: the JSON document in FILE satisfies the expression over `r`
   node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); if (!('"$2"')) { console.error(JSON.stringify(r).slice(0, 400)); process.exit(1); }' "$1"

@@ -73,7 +73,7 @@ start_registry() {
   "$work/verdaccio/node_modules/.bin/verdaccio" --config "$work/verdaccio/config.yaml" --listen "127.0.0.1:$port" > "$work/verdaccio.log" 2>&1 &
   registry_pid=$!
   for _ in $(seq 100); do
-    curl -fsS "${registry}-/ping" > /dev/null 2>&1 && return 0
+    node -e 'fetch(process.argv[1]).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))' "${registry}-/ping" && return 0
     kill -0 "$registry_pid" 2>/dev/null || { cat "$work/verdaccio.log"; return 1; }
     sleep 0.2
   done
@@ -83,7 +83,9 @@ check "verdaccio $VERDACCIO_VERSION on 127.0.0.1:$port" start_registry
 [ "$failed" -eq 0 ] || finish
 
 # A publisher account; its token goes into an npmrc used only by these commands.
-token=$(curl -fsS -X PUT -H 'content-type: application/json' -d '{"name":"release","password":"release-password"}' "${registry}-/user/org.couchdb.user:release" | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).token')
+token=$(node -e '
+  fetch(process.argv[1], { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "release", password: "release-password" }) })
+    .then((r) => r.json()).then((j) => console.log(j.token));' "${registry}-/user/org.couchdb.user:release")
 printf 'registry=%s\n//127.0.0.1:%s/:_authToken=%s\n' "$registry" "$port" "$token" > "$work/npmrc"
 with_registry() { env npm_config_userconfig="$work/npmrc" npm_config_registry="$registry" "$@"; }
 

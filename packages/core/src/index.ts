@@ -54,3 +54,20 @@ export { PromotionRateLimiter, Verdict, THRESHOLD_PERIOD_MS } from './ratelimit.
 export type { KmigratedPassResult } from './kmigrated.js';
 export { Pghot, createPghot, type CreatePghotOptions, type RecordView, type SourceInfo } from './pghot.js';
 export { dryRunBackend, createDryRunEngine, STANDIN_TOPOLOGY, type DryRunBackend, type DryRunBatch, type DryRunEngineOptions } from './dry-run.js';
+export {
+  CAPABILITIES,
+  checkCapabilities,
+  createWalkBatch,
+  noPlatform,
+  TaskPageIndex,
+  type Capability,
+  type HintFaultBatch,
+  type Platform,
+  type PlatformCosts,
+  type PlatformHooks,
+  type PlatformTask,
+  type SampleRings,
+  type SamplerSettings,
+  type WalkBatch,
+} from './platform.js';
+export { mulberry32 } from './random.js';

@@ -22,6 +22,7 @@ import { KERNEL_BATCH, RecordKernel } from './wasm/kernel.js';
 import { Topology, type TopologySpec } from './topology.js';
 import { Tunables, type PghotMode, type TunablesInput } from './tunables.js';
 import { Vmstat } from './vmstat.js';
+import { checkCapabilities, noPlatform, type Platform } from './platform.js';
 
 export interface CreatePghotOptions {
   topology: TopologySpec | Topology;
@@ -29,6 +30,8 @@ export interface CreatePghotOptions {
   mode?: PghotMode;
   tunables?: TunablesInput;
   memory?: MemoryModel;
+  /** The machine under the engine, as plugins see it (default: none, offering nothing). */
+  platform?: Platform;
   plugins?: readonly PghotPlugin[];
   /** v5/v6 default-mode behaviour: an update never clears MIGRATE_READY (only kmigrated consumes it). */
   stickyReady?: boolean;
@@ -67,6 +70,8 @@ export class Pghot {
   readonly mode: PghotMode;
   readonly topology: Topology;
   readonly tunables: Tunables;
+  /** The platform contract plugins work through (tasks, page tables, faults, samples, overhead). */
+  readonly platform: Platform;
   readonly hooks: EngineHooks;
   readonly counters: Vmstat;
   readonly memory: MemoryModel | null;
@@ -157,6 +162,8 @@ export class Pghot {
 
     const plugins = options.plugins ?? [];
     checkPlugins(plugins);
+    this.platform = options.platform ?? noPlatform();
+    checkCapabilities(this.platform, plugins);
     this.plugins = Object.freeze([...plugins]);
     const stageOf = new Map<string, number>();
     for (const p of plugins) if (p.enforce) stageOf.set(p.name, p.enforce === 'pre' ? Stage.PRE : Stage.POST);

@@ -1,6 +1,7 @@
 import semver from 'semver';
 import { ConfigError } from './errors.js';
 import type { Pghot } from './pghot.js';
+import type { Capability } from './platform.js';
 import { CORE_VERSION } from './version.js';
 
 /** What a plugin is for; `kind` only documents and lists, it does not restrict hooks. */
@@ -24,6 +25,8 @@ export interface PghotPlugin {
    * store, which every source feeds. Tools warn about a source no loaded policy reads.
    */
   readonly reads?: readonly string[];
+  /** What the plugin needs of the platform; checked at load time against `engine.platform`. */
+  readonly requires?: readonly Capability[];
   /** Synchronous: tap hooks, register sources and counters. Async setup goes in `hooks.init`. */
   apply(engine: Pghot): void;
 }

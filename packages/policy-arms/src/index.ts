@@ -1,5 +1,4 @@
-import { definePolicy, PAGE_SIZE, parsePluginOptions, Stage, type PghotPlugin } from '@pghot/core';
-import { getSim } from '@pghot/sim';
+import { definePolicy, parsePluginOptions, Stage, TaskPageIndex, type PghotPlugin } from '@pghot/core';
 import { getSampleHooks } from '@pghot/source-hwsample';
 import { z } from 'zod';
 
@@ -74,6 +73,7 @@ export function armsPolicy(options: ArmsOptions = {}): PghotPlugin {
     version: '0.1.0',
     core: '>=0.1.0 <1.0.0',
     dependsOn: ['source-hwsample'],
+    requires: ['tasks', 'demote'],
     apply(engine) {
       engine.hooks.shouldMigrate.tap({ name: NAME, stage: Stage.VETO }, () => false);
       let activity = new Float64Array(0);
@@ -85,23 +85,31 @@ export function armsPolicy(options: ArmsOptions = {}): PghotPlugin {
       let next = o.intervalMs;
       let nextSecond = 1000;
       const detector = new ShiftDetector();
+      const platform = engine.platform;
+      const topology = engine.topology;
+      const isTopTier = (pfn: number) => topology.nodeTopTier[topology.nodeOf(pfn)] === 1;
+      let pages: TaskPageIndex | null = null;
+      let index = new Float64Array(0);
+      let pfnOf = new Float64Array(0);
+      const one = new Float64Array(1);
+      const moved = new Uint8Array(1);
       getSampleHooks(engine).samples.tap(NAME, (b) => {
-        const sim = getSim(engine);
-        if (!sim) return;
-        if (activity.length === 0) {
-          const n = sim.globalPages;
-          [activity, eS, eL, score, hotAge] = [new Float64Array(n), new Float64Array(n), new Float64Array(n), new Float64Array(n), new Uint16Array(n)];
+        if (!pages) {
+          pages = new TaskPageIndex(platform);
+          const n = pages.size;
+          [activity, eS, eL, score, hotAge, pfnOf] = [new Float64Array(n), new Float64Array(n), new Float64Array(n), new Float64Array(n), new Uint16Array(n), new Float64Array(n)];
         }
+        if (index.length < b.length) index = new Float64Array(b.length);
+        pages.ofPfns(b.pfn, b.length, index);
         for (let i = 0; i < b.length; i++) {
-          const g = sim.pageOf(b.pfn[i]!);
+          const g = index[i]!;
           if (g < 0) continue;
           activity[g]! += b.write[i] === 1 ? o.writeWeight : 1;
-          if (!sim.isTopTier(b.pfn[i]!)) slowSamples++;
+          if (!isTopTier(b.pfn[i]!)) slowSamples++;
         }
       });
       engine.hooks.tick.tapPromise(NAME, async ({ now }) => {
-        const sim = getSim(engine);
-        if (!sim || activity.length === 0) return;
+        if (pages === null) return;
         if (now >= nextSecond) {
           nextSecond = now + 1000;
           detector.observe((slowSamples * o.samplePeriod * 64) / 1e9); // bytes per second, in GB/s
@@ -121,46 +129,48 @@ export function armsPolicy(options: ArmsOptions = {}): PghotPlugin {
           if (score[g]! > 0) touched.push(g);
         }
         touched.sort((a, b) => score[b]! - score[a]! || a - b);
-        const fast = sim.machine.nodes.filter((x) => x.topTier);
-        const k = fast.reduce((a, x) => a + x.pages - x.watermarks.high, 0);
+        const cap = engine.memory!.capacity!;
+        const fast = topology.topTierNodeIds;
+        const k = fast.reduce((a, nid) => a + topology.node(nid)!.pages - cap.highWatermarkPages(nid), 0);
         const inTop = new Uint8Array(n);
         for (let i = 0; i < Math.min(k, touched.length); i++) inTop[touched[i]!] = 1;
         for (let g = 0; g < n; g++) hotAge[g] = inTop[g] === 1 ? Math.min(hotAge[g]! + 1, 65_535) : 0;
         // costs and latency gain from the machine
-        const m = sim.machine;
         const node = fast[0]!;
-        const copyNs = (PAGE_SIZE * 1000) / m.migrationBandwidthMBps + m.migrationFixedNs;
-        const slowNode = m.nodes.find((x) => !x.topTier);
-        if (!slowNode) return;
-        const dLat = m.latencyNs(node.id, slowNode.id) - m.latencyNs(node.id, node.id);
+        const copyNs = platform.costs.migrateNsPerPage;
+        const slowNode = topology.lowerTierNodeIds[0];
+        if (slowNode === undefined) return;
+        const dLat = platform.costs.accessLatencyNs(node, slowNode) - platform.costs.accessLatencyNs(node, node);
+        pages.snapshot(pfnOf); // where each page is now: this round moves only pages it has looked up
         let budget = Math.floor((o.intervalMs * 1e6) / (2 * copyNs));
         const coldFast = touched.filter((g) => inTop[g] === 0).reverse(); // coldest first
         const promote: number[] = [];
         for (const h of touched) {
           if (budget <= 0 || inTop[h] === 0) break;
-          const pfn = sim.pfnOf(h);
-          if (pfn < 0 || sim.isTopTier(pfn) || hotAge[h]! <= 1 || score[h]! < previous[h]!) continue;
+          const pfn = pfnOf[h]!;
+          if (pfn < 0 || isTopTier(pfn) || hotAge[h]! <= 1 || score[h]! < previous[h]!) continue;
           const gain = hotAge[h]! * o.samplePeriod * dLat;
-          if (sim.mem.freePages(node.index) > node.watermarks.high + promote.length + 1) {
+          if (cap.freePages(node) > cap.highWatermarkPages(node) + promote.length + 1) {
             if (score[h]! * gain < 1.5 * copyNs) break;
           } else {
             let c = -1;
             while (coldFast.length > 0) {
               const cand = coldFast.shift()!;
-              const cpfn = sim.pfnOf(cand);
-              if (cpfn >= 0 && sim.isTopTier(cpfn)) {
+              const cpfn = pfnOf[cand]!;
+              if (cpfn >= 0 && isTopTier(cpfn)) {
                 c = cand;
                 break;
               }
             }
             if (c < 0) break;
             if (Math.min(eS[h]!, eL[h]!) < Math.max(eS[c]!, eL[c]!) || (score[h]! - score[c]!) * gain < 1.5 * 2 * copyNs) break;
-            sim.demoteFolio(sim.mem.folioHead(sim.pfnOf(c)), 'pgdemote_direct');
+            one[0] = engine.memory!.folioHead(pfnOf[c]!);
+            platform.demoteFolios(one, 1, 'pgdemote_direct', moved);
           }
           promote.push(pfn);
           budget--;
         }
-        if (promote.length > 0) await engine.promoteFolios(node.id, promote, now);
+        if (promote.length > 0) await engine.promoteFolios(node, promote, now);
       });
     },
   });

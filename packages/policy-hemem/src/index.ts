@@ -1,5 +1,4 @@
-import { definePolicy, parsePluginOptions, Stage, type PghotPlugin } from '@pghot/core';
-import { getSim, type Simulation } from '@pghot/sim';
+import { definePolicy, parsePluginOptions, Stage, TaskPageIndex, type PghotPlugin } from '@pghot/core';
 import { getSampleHooks } from '@pghot/source-hwsample';
 import { z } from 'zod';
 
@@ -18,7 +17,7 @@ export const optionsSchema = z.strictObject({
 export type HememOptions = z.input<typeof optionsSchema>;
 export const NAME = 'policy-hemem';
 
-/** HeMem's per-page sampled counts with global, lazy cooling. Pages are indexed by a stable page id. */
+/** HeMem's per-page sampled counts with global, lazy cooling. Pages are indexed by a TaskPageIndex (stable across migrations). */
 export class HememCounts {
   readonly reads: Uint16Array;
   readonly writes: Uint16Array;
@@ -71,29 +70,35 @@ export function hememPolicy(options: HememOptions = {}): PghotPlugin {
     version: '0.1.0',
     core: '>=0.1.0 <1.0.0',
     dependsOn: ['source-hwsample'],
+    requires: ['tasks', 'demote'],
     apply(engine) {
       engine.hooks.shouldMigrate.tap({ name: NAME, stage: Stage.VETO }, () => false); // HeMem migrates on its own rounds
+      const platform = engine.platform;
+      const topology = engine.topology;
+      const isTopTier = (pfn: number) => topology.nodeTopTier[topology.nodeOf(pfn)] === 1;
+      let pages: TaskPageIndex | null = null;
       let counts: HememCounts | null = null;
       let queued = new Uint8Array(0);
+      let index = new Float64Array(0);
       const hotQueue: number[] = [];
       const coldQueue: number[] = [];
+      const one = new Float64Array(1);
+      const moved = new Uint8Array(1);
       let next = o.periodMs;
-      const ensure = (sim: Simulation) => {
-        if (!counts) {
-          counts = new HememCounts(sim.globalPages, o);
-          queued = new Uint8Array(sim.globalPages);
-        }
-        return counts;
-      };
       getSampleHooks(engine).samples.tap(NAME, (b) => {
-        const sim = getSim(engine);
-        if (!sim) return;
-        const c = ensure(sim);
+        if (!pages) {
+          pages = new TaskPageIndex(platform);
+          counts = new HememCounts(pages.size, o);
+          queued = new Uint8Array(pages.size);
+        }
+        const c = counts!;
+        if (index.length < b.length) index = new Float64Array(b.length);
+        pages.ofPfns(b.pfn, b.length, index);
         for (let i = 0; i < b.length; i++) {
-          const g = sim.pageOf(b.pfn[i]!);
+          const g = index[i]!;
           if (g < 0) continue;
           const hot = c.sample(g, b.write[i] === 1);
-          const fast = sim.isTopTier(b.pfn[i]!);
+          const fast = isTopTier(b.pfn[i]!);
           if (hot && !fast && queued[g] === 0) {
             queued[g] = 1;
             hotQueue.push(g);
@@ -101,35 +106,40 @@ export function hememPolicy(options: HememOptions = {}): PghotPlugin {
         }
       });
       engine.hooks.tick.tapPromise(NAME, async ({ now }) => {
-        const sim = getSim(engine);
-        if (!sim || now < next || counts === null) return;
+        if (now < next || counts === null || pages === null) return;
         next = now + o.periodMs;
         const c = counts;
-        const fastNode = sim.machine.nodes.find((n) => n.topTier)!;
-        let moved = 0;
-        while (hotQueue.length > 0 && moved < o.maxPagesPerRound) {
+        const p = pages;
+        const fastNode = topology.topTierNodeIds[0]!;
+        const cap = engine.memory!.capacity!;
+        let movedPages = 0;
+        while (hotQueue.length > 0 && movedPages < o.maxPagesPerRound) {
           const g = hotQueue[0]!;
-          const pfn = sim.pfnOf(g);
-          if (pfn < 0 || sim.isTopTier(pfn) || !(c.cool(g), c.isHot(g))) {
+          const pfn = p.pfnOf(g);
+          if (pfn < 0 || isTopTier(pfn) || !(c.cool(g), c.isHot(g))) {
             hotQueue.shift();
             queued[g] = 0;
             continue;
           }
-          if (sim.mem.freePages(fastNode.index) <= fastNode.watermarks.high + 1) {
+          if (cap.freePages(fastNode) <= cap.highWatermarkPages(fastNode) + 1) {
             // swap: demote the first still-cold fast page
             let demoted = false;
             while (coldQueue.length > 0 && !demoted) {
               const cg = coldQueue.shift()!;
-              const cpfn = sim.pfnOf(cg);
+              const cpfn = p.pfnOf(cg);
               c.cool(cg);
-              if (cpfn >= 0 && sim.isTopTier(cpfn) && !c.isHot(cg)) demoted = sim.demoteFolio(sim.mem.folioHead(cpfn), 'pgdemote_direct');
+              if (cpfn >= 0 && isTopTier(cpfn) && !c.isHot(cg)) {
+                one[0] = engine.memory!.folioHead(cpfn);
+                platform.demoteFolios(one, 1, 'pgdemote_direct', moved);
+                demoted = moved[0] === 1;
+              }
             }
             if (!demoted) break; // no cold page left: the round ends
           }
           hotQueue.shift();
           queued[g] = 0;
-          const outcome = await engine.promoteFolios(fastNode.id, [pfn], now);
-          moved += outcome.migratedPages;
+          const outcome = await engine.promoteFolios(fastNode, [pfn], now);
+          movedPages += outcome.migratedPages;
         }
       });
     },

@@ -1,5 +1,4 @@
-import { definePolicy, parsePluginOptions, Stage, type PghotPlugin } from '@pghot/core';
-import { getSim, type Simulation } from '@pghot/sim';
+import { definePolicy, parsePluginOptions, Stage, TaskPageIndex, type PghotPlugin } from '@pghot/core';
 import { getSampleHooks } from '@pghot/source-hwsample';
 import { z } from 'zod';
 
@@ -55,24 +54,39 @@ export function memtisPolicy(options: MemtisOptions = {}): PghotPlugin {
     version: '0.1.0',
     core: '>=0.1.0 <1.0.0',
     dependsOn: ['source-hwsample'],
+    requires: ['tasks', 'demote'],
     apply(engine) {
       engine.hooks.shouldMigrate.tap({ name: NAME, stage: Stage.VETO }, () => false);
+      const platform = engine.platform;
+      const topology = engine.topology;
+      const isTopTier = (pfn: number) => topology.nodeTopTier[topology.nodeOf(pfn)] === 1;
+      let pages: TaskPageIndex | null = null;
       let counts = new Float64Array(0);
+      let pfnOf = new Float64Array(0);
+      let index = new Float64Array(0);
       const histogram = new Array<number>(BINS).fill(0);
       let samples = 0;
       let threshold = { hot: BINS, warm: BINS };
       let next = o.periodMs;
-      const adapt = (sim: Simulation) => {
-        const fast = sim.machine.nodes.filter((n) => n.topTier);
-        const cap = fast.reduce((a, n) => a + n.pages - Math.ceil(n.pages * o.promoteWatermark), 0);
+      const one = new Float64Array(1);
+      const moved = new Uint8Array(1);
+      const adapt = () => {
+        const cap = topology.topTierNodeIds.reduce((a, nid) => {
+          const n = topology.node(nid)!.pages;
+          return a + n - Math.ceil(n * o.promoteWatermark);
+        }, 0);
         threshold = memtisThresholds(histogram, cap, o.minHotBin);
       };
       getSampleHooks(engine).samples.tap(NAME, (b) => {
-        const sim = getSim(engine);
-        if (!sim) return;
-        if (counts.length === 0) counts = new Float64Array(sim.globalPages);
+        if (!pages) {
+          pages = new TaskPageIndex(platform);
+          counts = new Float64Array(pages.size);
+          pfnOf = new Float64Array(pages.size);
+        }
+        if (index.length < b.length) index = new Float64Array(b.length);
+        pages.ofPfns(b.pfn, b.length, index);
         for (let i = 0; i < b.length; i++) {
-          const g = sim.pageOf(b.pfn[i]!);
+          const g = index[i]!;
           if (g < 0) continue;
           const before = binOf(counts[g]!);
           const after = binOf(++counts[g]!);
@@ -89,32 +103,35 @@ export function memtisPolicy(options: MemtisOptions = {}): PghotPlugin {
               if (counts[p]! > 0) histogram[binOf(counts[p]!)]!++;
             }
           }
-          if (samples % o.adaptEverySamples === 0) adapt(sim);
+          if (samples % o.adaptEverySamples === 0) adapt();
         }
       });
       engine.hooks.tick.tapPromise(NAME, async ({ now }) => {
-        const sim = getSim(engine);
-        if (!sim || now < next || counts.length === 0) return;
+        if (now < next || pages === null) return;
         next = now + o.periodMs;
-        for (const node of sim.machine.nodes.filter((n) => n.topTier)) {
-          const promoWm = Math.ceil(node.pages * o.promoteWatermark);
-          const demoteWm = Math.ceil(node.pages * o.demoteWatermark);
+        const cap = engine.memory!.capacity!;
+        for (const nid of topology.topTierNodeIds) {
+          const size = topology.node(nid)!.pages;
+          const promoWm = Math.ceil(size * o.promoteWatermark);
+          const demoteWm = Math.ceil(size * o.demoteWatermark);
           const toPromote: number[] = [];
           const toDemote: number[] = [];
+          pages.snapshot(pfnOf); // where every page is now (the previous node's round moved some)
           for (let g = 0; g < counts.length; g++) {
             if (counts[g] === 0) continue;
-            const pfn = sim.pfnOf(g);
+            const pfn = pfnOf[g]!;
             if (pfn < 0) continue;
             const bin = binOf(counts[g]!);
-            if (!sim.isTopTier(pfn) && bin >= threshold.hot) toPromote.push(pfn);
-            else if (sim.isTopTier(pfn) && bin < threshold.warm) toDemote.push(pfn);
+            if (!isTopTier(pfn) && bin >= threshold.hot) toPromote.push(pfn);
+            else if (isTopTier(pfn) && bin < threshold.warm) toDemote.push(pfn);
           }
           for (const pfn of toDemote) {
-            if (sim.mem.freePages(node.index) >= demoteWm) break;
-            sim.demoteFolio(sim.mem.folioHead(pfn), 'pgdemote_direct');
+            if (cap.freePages(nid) >= demoteWm) break;
+            one[0] = engine.memory!.folioHead(pfn);
+            platform.demoteFolios(one, 1, 'pgdemote_direct', moved);
           }
-          const room = Math.max(0, sim.mem.freePages(node.index) - promoWm);
-          if (toPromote.length > 0 && room > 0) await engine.promoteFolios(node.id, toPromote.slice(0, room), now);
+          const room = Math.max(0, cap.freePages(nid) - promoWm);
+          if (toPromote.length > 0 && room > 0) await engine.promoteFolios(nid, toPromote.slice(0, room), now);
         }
       });
     },

@@ -1,5 +1,4 @@
 import { definePolicy, parsePluginOptions, PromotionRateLimiter, Stage, Verdict, type PghotPlugin } from '@pghot/core';
-import { getSim, getSimHooks } from '@pghot/sim';
 import { z } from 'zod';
 
 export const optionsSchema = z.strictObject({
@@ -35,6 +34,7 @@ export function numab2Policy(options: Numab2Options = {}): PghotPlugin {
     version: '0.1.0',
     core: '>=0.1.0 <1.0.0',
     dependsOn: ['source-hintfault'],
+    requires: ['protnone', 'demote'],
     apply(engine) {
       const limiter = new PromotionRateLimiter();
       states.set(engine, limiter);
@@ -43,19 +43,21 @@ export function numab2Policy(options: Numab2Options = {}): PghotPlugin {
       const queue = new Map<number, number[]>();
       // NUMAB2 decides at fault time: pghot's own pass promotes nothing
       engine.hooks.shouldMigrate.tap({ name: NAME, stage: Stage.VETO }, () => false);
-      getSimHooks(engine).hintFaults.tap(NAME, (b) => {
-        const sim = b.sim;
-        const mem = sim.mem;
-        const cap = mem.capacity;
+      const topology = engine.topology;
+      const platform = engine.platform;
+      engine.platform.hooks.hintFaults.tap(NAME, (b) => {
+        const mem = engine.memory!;
+        const cap = mem.capacity!;
         for (let i = 0; i < b.length; i++) {
           const pfn = b.pfn[i]!;
-          if (sim.isTopTier(pfn)) continue;
+          if (topology.nodeTopTier[topology.nodeOf(pfn)] === 1) continue;
           const head = mem.folioHead(pfn);
           if (!mem.folioOnLru(head)) continue;
           const nid = b.nid[i]!;
-          const target = sim.machine.nodes[sim.machine.indexOf[nid]!]?.topTier ? nid : engine.tunables.target_nid;
+          // a fault from a top-tier CPU's node promotes there; otherwise to target_nid
+          const target = topology.nodeTopTier[nid] === 1 ? nid : engine.tunables.target_nid;
           const nr = mem.folioNrPages(head);
-          const size = sim.machine.nodes[sim.machine.indexOf[target]!]!.pages;
+          const size = topology.node(target)!.pages;
           const freeEnough = cap.freePages(target) > cap.promoWatermarkPages(target) + Math.max(ONE_GIB_PAGES, Math.floor(size / 16));
           const v = limiter.shouldMigrate(nr, target, b.latencyMs[i]!, b.timeMs[i]!, o.hotThresholdMs, o.promoteRateLimitMBps, freeEnough);
           if (v === Verdict.BYPASS) engine.counters.add(candidateNrl, nr);
@@ -77,11 +79,9 @@ export function numab2Policy(options: Numab2Options = {}): PghotPlugin {
           await engine.promoteFolios(target, heads.splice(0), now);
         }
         if (!o.tppHeadroom) return;
-        const sim = getSim(engine);
-        if (!sim) return;
-        for (const node of sim.machine.nodes) {
-          const headroom = Math.floor(node.pages * o.demoteScaleFactor);
-          if (node.topTier && sim.mem.freePages(node.index) < headroom) sim.demoteColdest(node.id, headroom);
+        for (const nid of topology.topTierNodeIds) {
+          const headroom = Math.floor(topology.node(nid)!.pages * o.demoteScaleFactor);
+          if (engine.memory!.capacity!.freePages(nid) < headroom) platform.demoteColdest(nid, headroom);
         }
       });
     },

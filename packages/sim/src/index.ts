@@ -10,11 +10,11 @@ export {
   type SimOptions,
   type SimThread,
   type SimHooks,
-  type HintFaultBatch,
   type DemotionRequest,
   type PlacementPolicy,
   type SimResult,
 } from './sim.js';
+export { SimPlatform } from './platform.js';
 export { Metrics, type IntervalPoint, type OverheadEntry } from './metrics.js';
 export { OracleRecorder, type Oracles, type OracleResult } from './oracles.js';
 export { buildReport, REPORT_SCHEMA_VERSION, type RunReport, type MigrationTotals } from './report.js';

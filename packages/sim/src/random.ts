@@ -1,14 +1,7 @@
-/** mulberry32: small, fast, seeded; the same seed gives the same stream on every machine. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '@pghot/core';
+
+/** mulberry32 lives in core (plugins draw from it too); the same seed gives the same stream everywhere. */
+export { mulberry32 };
 
 /** A seed for stream `k` derived from a run seed, so streams are independent but reproducible. */
 export const streamSeed = (seed: number, k: number): number => (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(k + 1, 0xc2b2ae35)) >>> 0;

@@ -10,7 +10,7 @@ import {
   type PghotPlugin,
   type TunablesInput,
 } from '@pghot/core';
-import { SyncBailHook, SyncHook } from 'tapable';
+import { SyncBailHook } from 'tapable';
 import { Llc, type LlcOptions } from './llc.js';
 import { buildMachine, type Machine, type MachineSpec } from './machine.js';
 import { Metrics } from './metrics.js';
@@ -20,8 +20,8 @@ import { PhysicalMemory, THP_ORDER, THP_PAGES } from './physmem.js';
 import { mulberry32, streamSeed } from './random.js';
 import { createWorkload, type ProcessSpec, type WorkloadInstance } from './workloads.js';
 
-/** PTE flag: the NUMA scanner made this PTE inaccessible; the next access takes a hint fault. */
-export const PTE_PROTNONE = 2;
+import { PTE_PROTNONE, SimPlatform } from './platform.js';
+export { PTE_PROTNONE };
 
 /** One address space (a process of the workload). */
 export class AddressSpace {
@@ -74,20 +74,6 @@ export interface SimThread {
   ring: number;
 }
 
-/** Hint faults taken during one quantum. Arrays are views: copy what you keep. */
-export interface HintFaultBatch {
-  readonly sim: Simulation;
-  readonly length: number;
-  readonly mm: Int32Array;
-  readonly vpage: Int32Array;
-  readonly pfn: Float64Array;
-  /** Node of the faulting CPU. */
-  readonly nid: Int16Array;
-  readonly timeMs: Float64Array;
-  /** Time from the scanner making the PTE PROTNONE to this fault. */
-  readonly latencyMs: Float64Array;
-}
-
 export interface DemotionRequest {
   readonly sim: Simulation;
   /** The top-tier node kswapd runs on. */
@@ -97,8 +83,6 @@ export interface DemotionRequest {
 }
 
 export interface SimHooks {
-  /** Per quantum with faults: sources report them (NUMA hint-fault source). */
-  readonly hintFaults: SyncHook<[HintFaultBatch]>;
   /** Per kswapd run: a tap that demotes itself (through sim.demoteFolio) returns true to replace the built-in CLOCK. */
   readonly demote: SyncBailHook<[DemotionRequest], true | void>;
 }
@@ -110,7 +94,7 @@ const simByEngine = new WeakMap<Pghot, Simulation>();
 export function getSimHooks(engine: Pghot): SimHooks {
   let hooks = hooksByEngine.get(engine);
   if (!hooks) {
-    hooks = Object.freeze({ hintFaults: new SyncHook<[HintFaultBatch]>(['faults']), demote: new SyncBailHook<[DemotionRequest], true | void>(['request']) });
+    hooks = Object.freeze({ demote: new SyncBailHook<[DemotionRequest], true | void>(['request']) });
     hooksByEngine.set(engine, hooks);
   }
   return hooks;
@@ -165,6 +149,8 @@ export class Simulation {
   readonly workload: WorkloadInstance;
   readonly engine: Pghot;
   readonly hooks: SimHooks;
+  /** What plugins see of this simulation (the platform contract of @pghot/core). */
+  readonly platform: SimPlatform;
   readonly processes: AddressSpace[] = [];
   readonly threads: SimThread[] = [];
   readonly metrics: Metrics;
@@ -233,9 +219,11 @@ export class Simulation {
         });
       },
     });
+    this.platform = new SimPlatform(this);
     this.engine = createPghot({
       topology: this.machine.topology,
       memory: this.mem,
+      platform: this.platform,
       ...(options.mode ? { mode: options.mode } : {}),
       ...(options.tunables ? { tunables: options.tunables } : {}),
       ...(options.stickyReady !== undefined ? { stickyReady: options.stickyReady } : {}),
@@ -425,11 +413,9 @@ export class Simulation {
     const n = f.length;
     if (n === 0) return;
     f.length = 0;
-    this.hooks.hintFaults.call({
-      sim: this,
+    this.platform.hooks.hintFaults.call({
       length: n,
-      mm: f.mm.subarray(0, n),
-      vpage: f.vpage.subarray(0, n),
+      task: f.mm.subarray(0, n),
       pfn: f.pfn.subarray(0, n),
       nid: f.nid.subarray(0, n),
       timeMs: f.timeMs.subarray(0, n),

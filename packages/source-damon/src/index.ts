@@ -1,5 +1,4 @@
-import { defineSource, NUMA_NO_NODE, parsePluginOptions, type PghotPlugin } from '@pghot/core';
-import { getSim, mulberry32, type AddressSpace, type Simulation } from '@pghot/sim';
+import { createWalkBatch, defineSource, mulberry32, NUMA_NO_NODE, parsePluginOptions, type PghotPlugin } from '@pghot/core';
 import { z } from 'zod';
 
 export const optionsSchema = z
@@ -105,67 +104,77 @@ export function damonSource(options: DamonOptions = {}): PghotPlugin {
     name: NAME,
     version: '0.1.0',
     core: '>=0.1.0 <1.0.0',
+    requires: ['tasks', 'accessedBit', 'overhead'],
     apply(engine) {
       const src = engine.registerSource(SOURCE);
       if (o.enable) engine.enableSource(src);
       const checks = engine.counters.register('damon_checks');
       const reportedPages = engine.counters.register('damon_reported_pages');
-      const regions = new Map<AddressSpace, Regions>();
+      /** Per task id. */
+      const regions = new Map<number, Regions>();
+      const taskPages = new Map<number, number>();
       regionsByEngine.set(engine, regions);
+      const platform = engine.platform;
+      const topology = engine.topology;
       let random = mulberry32(1);
       let nextSample = o.samplingIntervalMs;
       let nextAggr = o.aggregationIntervalMs;
       let batch = new Float64Array(4096);
+      const one = createWalkBatch(1);
+      const young = new Uint8Array(1);
+      const walk = createWalkBatch(4096);
 
       engine.hooks.init.tapPromise(NAME, async () => {
-        const sim = getSim(engine);
-        if (!sim) return;
-        random = mulberry32((sim.options.seed ^ 0xda4) >>> 0);
-        for (const mm of sim.processes) regions.set(mm, initialRegions(mm.pages, o.minRegions));
+        random = mulberry32((platform.seed ^ 0xda4) >>> 0);
+        for (const task of platform.tasks()) {
+          regions.set(task.id, initialRegions(task.pages, o.minRegions));
+          taskPages.set(task.id, task.pages);
+        }
       });
 
-      const folioOf = (sim: Simulation, mm: AddressSpace, page: number) => {
-        const pfn = mm.pte[page]!;
-        return pfn < 0 ? -1 : sim.mem.head[pfn]!;
-      };
-
       engine.hooks.tick.tap(NAME, ({ now }) => {
-        const sim = getSim(engine);
-        if (!sim) return;
         while (now >= nextSample) {
           nextSample += o.samplingIntervalMs;
           let n = 0;
-          for (const [mm, r] of regions) {
+          for (const [task, r] of regions) {
             for (let i = 0; i < r.length; i++) {
-              // check the page sampled last time, then pick and clear the next one
-              const head = folioOf(sim, mm, r.samplePage[i]!);
-              if (head >= 0 && sim.mem.accessed[head] === 1) r.nrAccesses[i]!++;
+              // check the page sampled last time, then pick and clear the next one (per region, in
+              // this order: a region's new sample may be another's old one)
+              platform.walk(task, r.samplePage[i]!, 1, one);
+              if (one.head[0]! >= 0) {
+                platform.testYoung(one.head, 1, young, false);
+                if (young[0] === 1) r.nrAccesses[i]!++;
+              }
               const page = r.start[i]! + Math.floor(random() * (r.end[i]! - r.start[i]!));
               r.samplePage[i] = page;
-              const next = folioOf(sim, mm, page);
-              if (next >= 0) sim.mem.accessed[next] = 0;
+              platform.walk(task, page, 1, one);
+              if (one.head[0]! >= 0) platform.mkold(one.head, 1);
               n++;
             }
           }
           engine.counters.add(checks, n);
-          sim.chargeOverhead('damonChecks', n, o.checkNs, null);
+          platform.chargeOverhead('damonChecks', n, o.checkNs, null);
         }
         if (now < nextAggr) return;
         nextAggr += o.aggregationIntervalMs;
-        const topTier = sim.metrics.topTierByIndex;
-        for (const [mm, r] of regions) {
+        for (const [task, r] of regions) {
+          const pages = taskPages.get(task)!;
           let n = 0;
           for (let i = 0; i < r.length; i++) {
             if (r.nrAccesses[i]! < hotNr) continue;
-            for (let v = r.start[i]!; v < r.end[i]!; v++) {
-              const pfn = mm.pte[v]!;
-              if (pfn < 0 || topTier[sim.mem.nodeIndex[pfn]!] === 1) continue;
-              if (n === batch.length) {
-                const grown = new Float64Array(batch.length * 2);
-                grown.set(batch);
-                batch = grown;
+            for (let start = r.start[i]!; start < r.end[i]!; start += walk.pfn.length) {
+              const count = Math.min(walk.pfn.length, r.end[i]! - start);
+              platform.walk(task, start, count, walk);
+              for (let k = 0; k < count; k++) {
+                const pfn = walk.pfn[k]!;
+                if (pfn < 0 || topology.nodeTopTier[topology.nodeOf(pfn)] === 1) continue;
+                if (n === batch.length) {
+                  const grown = new Float64Array(batch.length * 2);
+                  grown.set(batch);
+                  batch = grown;
+                }
+                batch[n++] = pfn;
               }
-              batch[n++] = pfn;
             }
           }
           if (n > 0) engine.recordAccesses(src, batch, NUMA_NO_NODE, now, n);
@@ -175,10 +184,10 @@ export function damonSource(options: DamonOptions = {}): PghotPlugin {
             r.age[i] = Math.abs(r.nrAccesses[i]! - r.lastNrAccesses[i]!) > Math.max(1, samplesPerAggr / 10) ? 0 : r.age[i]! + 1;
             r.lastNrAccesses[i] = r.nrAccesses[i]!;
           }
-          let next = mergeRegions(r, Math.max(1, Math.floor(samplesPerAggr / 10)), Math.max(1, Math.floor(mm.pages / o.minRegions)));
+          let next = mergeRegions(r, Math.max(1, Math.floor(samplesPerAggr / 10)), Math.max(1, Math.floor(pages / o.minRegions)));
           if (next.length <= o.maxRegions / 2) next = splitRegions(next, random);
           for (let i = 0; i < next.length; i++) next.nrAccesses[i] = 0;
-          regions.set(mm, next);
+          regions.set(task, next);
         }
       });
     },
@@ -186,8 +195,8 @@ export function damonSource(options: DamonOptions = {}): PghotPlugin {
 }
 export default damonSource;
 
-const regionsByEngine = new WeakMap<object, Map<AddressSpace, Regions>>();
-/** The current regions of each address space monitored for an engine (for tests and tools). */
-export function damonRegions(engine: object): ReadonlyMap<AddressSpace, Regions> | undefined {
+const regionsByEngine = new WeakMap<object, Map<number, Regions>>();
+/** The current regions of each task (by id) monitored for an engine (for tests and tools). */
+export function damonRegions(engine: object): ReadonlyMap<number, Regions> | undefined {
   return regionsByEngine.get(engine);
 }

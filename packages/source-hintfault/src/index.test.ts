@@ -29,7 +29,7 @@ describe('source-hintfault', () => {
       hintFaultNs: 0,
     });
     const reported: number[] = [];
-    sim.hooks.hintFaults.tap('watch', (b) => {
+    sim.platform.hooks.hintFaults.tap('watch', (b) => {
       for (let i = 0; i < b.length; i++) reported.push(b.nid[i]!);
     });
     await sim.run();

@@ -1,5 +1,4 @@
 import { defineSource, parsePluginOptions, PGHOT_SRC, type PghotPlugin } from '@pghot/core';
-import { getSim, getSimHooks, PTE_PROTNONE, type AddressSpace } from '@pghot/sim';
 import { z } from 'zod';
 
 export const optionsSchema = z.strictObject({
@@ -34,6 +33,7 @@ export function hintFaultSource(options: HintFaultOptions = {}): PghotPlugin {
     name: NAME,
     version: '0.1.0',
     core: '>=0.1.0 <1.0.0',
+    requires: ['tasks', 'protnone', 'overhead'],
     apply(engine) {
       const src = PGHOT_SRC.hintfaults;
       if (o.enable) engine.enableSource(src);
@@ -49,17 +49,18 @@ export function hintFaultSource(options: HintFaultOptions = {}): PghotPlugin {
         remote: number;
         scans: number;
       }
-      const state = new Map<AddressSpace, ScanState>();
+      /** Per task id. */
+      const state = new Map<number, ScanState>();
+      const platform = engine.platform;
+      const topology = engine.topology;
 
-      getSimHooks(engine).hintFaults.tap(NAME, (batch) => {
+      platform.hooks.hintFaults.tap(NAME, (batch) => {
         engine.recordAccesses(src, batch.pfn, batch.nid, batch.timeMs, batch.length);
-        const sim = batch.sim;
         let local = 0;
         for (let i = 0; i < batch.length; i++) {
-          const pageNode = sim.machine.nodes[sim.mem.nodeIndex[batch.pfn[i]!]!]!.id;
-          const isLocal = pageNode === batch.nid[i];
+          const isLocal = topology.nodeOf(batch.pfn[i]!) === batch.nid[i];
           if (isLocal) local++;
-          const s = state.get(sim.processes[batch.mm[i]!]!);
+          const s = state.get(batch.task[i]!);
           if (s) {
             if (isLocal) s.local++;
             else s.remote++;
@@ -70,12 +71,10 @@ export function hintFaultSource(options: HintFaultOptions = {}): PghotPlugin {
       });
 
       engine.hooks.tick.tap(NAME, ({ now }) => {
-        const sim = getSim(engine);
-        if (!sim) return;
         const budget = o.scanSizeMb * 256;
-        for (const mm of sim.processes) {
-          let s = state.get(mm);
-          if (!s) state.set(mm, (s = { next: o.scanDelayMs, period: o.scanPeriodMinMs, cursor: 0, local: 0, remote: 0, scans: 0 }));
+        for (const task of platform.tasks()) {
+          let s = state.get(task.id);
+          if (!s) state.set(task.id, (s = { next: o.scanDelayMs, period: o.scanPeriodMinMs, cursor: 0, local: 0, remote: 0, scans: 0 }));
           if (now < s.next) continue;
           // adapt the period to the faults of the last scan window (none before the first scan)
           if (s.scans++ > 0) {
@@ -84,19 +83,12 @@ export function hintFaultSource(options: HintFaultOptions = {}): PghotPlugin {
           }
           s.local = s.remote = 0;
           s.next = now + s.period;
-          let updated = 0;
-          const nodeTop = sim.machine.nodes.map((n) => n.topTier);
-          for (let k = 0; k < Math.min(budget, mm.pages); k++) {
-            const v = s.cursor;
-            s.cursor = s.cursor + 1 === mm.pages ? 0 : s.cursor + 1;
-            const pfn = mm.pte[v]!;
-            if (pfn < 0 || nodeTop[sim.mem.nodeIndex[pfn]!] || (mm.flags[v]! & PTE_PROTNONE) !== 0) continue;
-            mm.flags[v] = mm.flags[v]! | PTE_PROTNONE;
-            mm.scanTimeMs[v] = now;
-            updated++;
-          }
+          // task_numa_work: the next window of the address space, wrapping at its end
+          const count = Math.min(budget, task.pages);
+          const updated = platform.changeProtNuma(task.id, s.cursor, count, now);
+          s.cursor = (s.cursor + count) % task.pages;
           c.add(pteUpdates, updated);
-          sim.chargeOverhead('numaPteUpdates', updated, o.pteUpdateNs, mm.threads[0] ?? null);
+          platform.chargeOverhead('numaPteUpdates', updated, o.pteUpdateNs, task.id);
         }
       });
     },

@@ -1,6 +1,5 @@
-import { defineSource, parsePluginOptions, PGHOT_SRC, type Pghot, type PghotPlugin } from '@pghot/core';
+import { defineSource, parsePluginOptions, PGHOT_SRC, type Pghot, type PghotPlugin, type SampleRings } from '@pghot/core';
 import { SyncHook } from 'tapable';
-import { getSim, type Sampler } from '@pghot/sim';
 import { z } from 'zod';
 
 export { readSamples, SampleParseError, type SampleFile, type SampleFormat } from './perf.js';
@@ -78,6 +77,7 @@ export function hwSampleSource(options: HwSampleOptions = {}): PghotPlugin {
     name: NAME,
     version: '0.1.0',
     core: '>=0.1.0 <1.0.0',
+    requires: ['hwSamples'],
     apply(engine) {
       const src = PGHOT_SRC.hwhints;
       if (o.enable) engine.enableSource(src);
@@ -89,13 +89,13 @@ export function hwSampleSource(options: HwSampleOptions = {}): PghotPlugin {
         dramAccesses: c.register('hwhint_dram_accesses'),
         extmemAccesses: c.register('hwhint_extmem_accesses'),
       } as const;
-      let sampler: Sampler | null = null;
+      let sampler: SampleRings | null = null;
       const reported = { totalEvents: 0, usefulEvents: 0, droppedEvents: 0, dramAccesses: 0, extmemAccesses: 0 };
       let next = o.drainIntervalMs;
       engine.hooks.init.tapPromise(NAME, async () => {
-        sampler = getSim(engine)?.attachSampler(sampling) ?? null; // outside a simulation there is nothing to sample
+        sampler = engine.platform.attachSampler(sampling);
       });
-      const syncCounters = (s: Sampler) => {
+      const syncCounters = (s: SampleRings) => {
         for (const key of Object.keys(reported) as (keyof typeof reported)[]) {
           c.add(counters[key], s[key] - reported[key]);
           reported[key] = s[key];

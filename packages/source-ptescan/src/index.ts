@@ -1,5 +1,4 @@
-import { defineSource, NUMA_NO_NODE, parsePluginOptions, PGHOT_SRC, type PghotPlugin } from '@pghot/core';
-import { getSim } from '@pghot/sim';
+import { createWalkBatch, defineSource, NUMA_NO_NODE, parsePluginOptions, PGHOT_SRC, type PghotPlugin } from '@pghot/core';
 import { z } from 'zod';
 
 export const optionsSchema = z.strictObject({
@@ -28,45 +27,59 @@ export function pteScanSource(options: PteScanOptions = {}): PghotPlugin {
     name: NAME,
     version: '0.1.0',
     core: '>=0.1.0 <1.0.0',
+    requires: ['tasks', 'accessedBit', 'overhead'],
     apply(engine) {
       const src = PGHOT_SRC.pgtscans;
       if (o.enable) engine.enableSource(src);
       const scanned = engine.counters.register('ptescan_ptes_scanned');
       const accessed = engine.counters.register('ptescan_accessed');
+      const platform = engine.platform;
+      const topology = engine.topology;
       const batch = new Float64Array(o.batchSize);
+      const walk = createWalkBatch(WALK_PAGES);
+      const candidates = new Float64Array(WALK_PAGES);
+      const young = new Uint8Array(WALK_PAGES);
       let next = o.scanPeriodMs;
+      let n = 0;
       engine.hooks.tick.tap(NAME, ({ now }) => {
-        const sim = getSim(engine);
-        if (!sim || now < next) return;
+        if (now < next) return;
         next = now + o.scanPeriodMs;
-        const mem = sim.mem;
-        const topTier = sim.metrics.topTierByIndex;
-        let n = 0;
         let ptes = 0;
         let hot = 0;
-        for (const mm of sim.processes) {
-          for (let v = 0; v < mm.pages; v++) {
-            const pfn = mm.pte[v]!;
-            if (pfn < 0) continue;
-            ptes++;
-            const head = mem.head[pfn]!;
-            // one report per folio: at the PTE that maps its head page
-            if (head !== pfn || topTier[mem.nodeIndex[head]!] === 1 || mem.accessed[head] === 0) continue;
-            mem.accessed[head] = 0;
-            batch[n++] = head;
-            hot++;
-            if (n === o.batchSize) {
-              engine.recordAccesses(src, batch, NUMA_NO_NODE, now, n);
-              n = 0;
+        for (const task of platform.tasks()) {
+          for (let start = 0; start < task.pages; start += WALK_PAGES) {
+            const count = Math.min(WALK_PAGES, task.pages - start);
+            platform.walk(task.id, start, count, walk);
+            // one report per folio: at the PTE that maps its head page, lower tier only
+            let m = 0;
+            for (let i = 0; i < count; i++) {
+              const pfn = walk.pfn[i]!;
+              if (pfn < 0) continue;
+              ptes++;
+              if (walk.head[i] === pfn && topology.nodeTopTier[topology.nodeOf(pfn)] !== 1) candidates[m++] = pfn;
+            }
+            platform.testYoung(candidates, m, young, true);
+            for (let i = 0; i < m; i++) {
+              if (young[i] === 0) continue;
+              batch[n++] = candidates[i]!;
+              hot++;
+              if (n === o.batchSize) {
+                engine.recordAccesses(src, batch, NUMA_NO_NODE, now, n);
+                n = 0;
+              }
             }
           }
         }
         if (n > 0) engine.recordAccesses(src, batch, NUMA_NO_NODE, now, n);
+        n = 0;
         engine.counters.add(scanned, ptes);
         engine.counters.add(accessed, hot);
-        sim.chargeOverhead('ptesScanned', ptes, o.pteScanNs, null);
+        platform.chargeOverhead('ptesScanned', ptes, o.pteScanNs, null);
       });
     },
   });
 }
 export default pteScanSource;
+
+/** Page-table entries per walk batch. */
+const WALK_PAGES = 4096;

@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { countByPfn, createTestEngine, CXL_START } from '@pghot/testkit';
+import { countByPfn, createTestEngine, createTestPlatform, createTestSimulation, CXL_START } from '@pghot/testkit';
+import minFreqPolicy from 'pghot-plugin-min-freq';
 import { describe, expect, it } from 'vitest';
 import csvSource from './index.js';
 
@@ -40,5 +41,32 @@ describe('csv source (example third-party plugin)', () => {
     const file = csv('time_ms,pfn\n0,100\n3,abc\n');
     await expect(createTestEngine({ plugins: [csvSource({ file })] })).rejects.toThrow(`${file}:3: expected 2 integers: "3,abc"`);
     expect(() => csvSource({ file: '' })).toThrow('Invalid options for plugin "source-csv":\n✖ Too small: expected string to have >=1 characters\n  → at file');
+  });
+
+  // the example source and the example policy, unchanged, on both implementations of the platform
+  const twoHot = () => csv(`time_ms,pfn\n0,${CXL_START}\n1,${CXL_START}\n2,${CXL_START}\n3,${CXL_START + 1}\n`);
+
+  it('runs with the example policy on the testkit fake platform', async () => {
+    const platform = createTestPlatform({ tasks: [2] });
+    const { engine, clock, backend } = await createTestEngine({ plugins: [csvSource({ file: twoHot() }), minFreqPolicy({ minFreq: 3 })], platform, tunables: { freq_threshold: 1 } });
+    await clock.advance(200);
+    expect(engine.vmstat().pghot_recorded_csv).toBe(4);
+    // CXL_START was seen 3 times, CXL_START + 1 once: min-freq 3 lets only the first through
+    expect(backend.batches.flatMap((b) => b.pfns)).toEqual([CXL_START]);
+    expect(platform.pte[0]![0]).toBeLessThan(CXL_START);
+    expect(platform.overhead.get('csvRecords')).toEqual({ count: 4, ns: 200, foreground: false });
+  });
+
+  it('runs with the example policy on the simulator', async () => {
+    const { sim } = createTestSimulation({
+      workload: { name: 'sequence', params: { pages: [0, 1], repeat: 400_000 } },
+      plugins: [csvSource({ file: twoHot() }), minFreqPolicy({ minFreq: 3 })],
+      tunables: { freq_threshold: 1 },
+    });
+    await sim.run();
+    const vm = sim.engine.vmstat();
+    expect(vm.pghot_recorded_csv).toBe(4);
+    expect(vm.pgpromote_success).toBe(1);
+    expect(Array.from(sim.processes[0]!.pte)).toEqual([0, CXL_START + 1]);
   });
 });

@@ -8,6 +8,8 @@ export const optionsSchema = z.strictObject({
   file: z.string().min(1),
   /** The source name to register (its enable bit and pghot_recorded_<name> counter). */
   sourceName: z.string().regex(/^[a-z][a-z0-9_]*$/).default('csv'),
+  /** CPU time per reported row, charged through the platform (where it accounts overhead) to background work. */
+  recordNs: z.number().min(0).default(50),
 });
 export type CsvSourceOptions = z.input<typeof optionsSchema>;
 const NAME = 'source-csv';
@@ -70,7 +72,9 @@ export async function readCsv(file: string): Promise<CsvAccesses> {
 
 /**
  * A temperature source fed by a CSV of accesses: it registers its own source, reads the file at
- * init, and on every engine tick reports (in one batch) the accesses whose time has come.
+ * init, and on every engine tick reports (in one batch) the accesses whose time has come. It sees
+ * only core: the engine, and the platform contract for its cost (`engine.platform`), so it runs on
+ * the simulator, on the testkit's fake platform and on a live machine alike.
  */
 export function csvSource(options: CsvSourceOptions): PghotPlugin {
   const o = parsePluginOptions(NAME, optionsSchema, options);
@@ -81,6 +85,8 @@ export function csvSource(options: CsvSourceOptions): PghotPlugin {
     apply(engine) {
       const src = engine.registerSource(o.sourceName);
       engine.enableSource(src);
+      const platform = engine.platform;
+      const chargesOverhead = platform.capabilities.includes('overhead');
       let rows: CsvAccesses | null = null;
       let next = 0;
       engine.hooks.init.tapPromise(NAME, async () => {
@@ -92,6 +98,7 @@ export function csvSource(options: CsvSourceOptions): PghotPlugin {
         while (end < rows.length && rows.timeMs[end]! <= now) end++;
         if (end === next) return;
         engine.recordAccesses(src, rows.pfn.subarray(next, end), rows.nid.subarray(next, end), rows.timeMs.subarray(next, end));
+        if (chargesOverhead) platform.chargeOverhead('csvRecords', end - next, o.recordNs, null);
         next = end;
       });
     },

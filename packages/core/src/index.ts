@@ -57,6 +57,7 @@ export { dryRunBackend, createDryRunEngine, STANDIN_TOPOLOGY, type DryRunBackend
 export {
   CAPABILITIES,
   checkCapabilities,
+  createPlatformHooks,
   createWalkBatch,
   noPlatform,
   TaskPageIndex,

@@ -29,6 +29,7 @@ export interface CreatePghotOptions {
   /** 'default': 1 byte per lower-tier PFN, no nid; 'precision': 4 bytes, with nid. */
   mode?: PghotMode;
   tunables?: TunablesInput;
+  /** Folios, LRU and free pages (default: the platform's). */
   memory?: MemoryModel;
   /** The machine under the engine, as plugins see it (default: none, offering nothing). */
   platform?: Platform;
@@ -128,7 +129,8 @@ export class Pghot {
     this.topology = options.topology instanceof Topology ? options.topology : new Topology(options.topology);
     if (this.topology.topTierNodeIds.length === 0) throw new ConfigError('Invalid topology: no top-tier node', { code: 'PGHOT_TOPOLOGY' });
     this.counters = new Vmstat();
-    this.memory = options.memory ?? null;
+    this.platform = options.platform ?? noPlatform();
+    this.memory = options.memory ?? this.platform.memory;
     this.stickyReady = options.stickyReady ?? false;
     this.#precise = mode === 'precision';
     this.#sticky = this.stickyReady;
@@ -162,7 +164,6 @@ export class Pghot {
 
     const plugins = options.plugins ?? [];
     checkPlugins(plugins);
-    this.platform = options.platform ?? noPlatform();
     checkCapabilities(this.platform, plugins);
     this.plugins = Object.freeze([...plugins]);
     const stageOf = new Map<string, number>();

@@ -1,5 +1,6 @@
 import { SyncHook } from 'tapable';
 import { ConfigError } from './errors.js';
+import type { MemoryModel } from './memory.js';
 
 /**
  * The platform contract: what a temperature source or a policy sees of the machine under the
@@ -107,6 +108,8 @@ export interface Platform {
   readonly hooks: PlatformHooks;
   /** The run's seed, for plugins that draw random numbers (DAMON's region sampling). */
   readonly seed: number;
+  /** Folio heads and sizes, LRU membership, per-node free pages and watermarks (null: not known). */
+  readonly memory: MemoryModel | null;
   /** The tasks whose memory is monitored. */
   tasks(): readonly PlatformTask[];
   /** Fill `out` with the PFNs (and folio heads) of `task`'s pages [start, start + count). */
@@ -141,6 +144,11 @@ export interface Platform {
   chargeOverhead(kind: string, count: number, nsEach: number, task: number | null): void;
 }
 
+/** A platform's hooks, for implementations (the simulator, the live machine, the testkit). */
+export function createPlatformHooks(): PlatformHooks {
+  return Object.freeze({ hintFaults: new SyncHook<[HintFaultBatch]>(['faults']) });
+}
+
 /** The platform of an engine created without one: offers nothing. */
 export function noPlatform(): Platform {
   const missing = (what: string) => () => {
@@ -149,8 +157,9 @@ export function noPlatform(): Platform {
   return Object.freeze({
     name: 'none',
     capabilities: [],
-    hooks: Object.freeze({ hintFaults: new SyncHook<[HintFaultBatch]>(['faults']) }),
+    hooks: createPlatformHooks(),
     seed: 1,
+    memory: null,
     tasks: () => [],
     walk: missing('walk'),
     rmap: missing('rmap'),

@@ -1,3 +1,6 @@
+import pteScanSource from '@pghot/source-ptescan';
+import hwSampleSource from '@pghot/source-hwsample';
+import { createTestEngine, createTestPlatform, CXL_START } from '@pghot/testkit';
 import { describe, expect, it } from 'vitest';
 import hememPolicy, { HememCounts } from './index.js';
 
@@ -27,5 +30,25 @@ describe('policy-hemem', () => {
 
   it('rejects bad options naming the plugin and the option', () => {
     expect(() => hememPolicy({ hotReads: 0 })).toThrow('Invalid options for plugin "policy-hemem":\n✖ Too small: expected number to be >=1\n  → at hotReads');
+  });
+});
+
+describe('policy-hemem on the testkit fake platform (no simulator), with the Accessed-bit scanner', () => {
+  it('runs the Accessed-bit scanner and the sampler with HeMem', async () => {
+    const script = Array.from({ length: 200 }, (_, i) => ({ atMs: 1 + Math.floor(i / 2), task: 0, page: i % 2, write: false, cpu: 0 }));
+    const platform = createTestPlatform({ tasks: [4], script });
+    const { engine, clock } = await createTestEngine({
+      plugins: [pteScanSource({ scanPeriodMs: 5 }), hwSampleSource({ preset: 'pebs', period: 1, drainIntervalMs: 1 }), hememPolicy({ hotReads: 8 })],
+      platform,
+    });
+    await clock.advance(5);
+    // pages 0 and 1 were touched, 2 and 3 not: the scan at 5 ms reports two folios
+    expect(engine.vmstat()).toMatchObject({ ptescan_ptes_scanned: 4, ptescan_accessed: 2 });
+    await clock.advance(55);
+    const vm = engine.vmstat();
+    // every access sampled (period 1); HeMem promotes both hot pages in its rounds
+    expect(vm.hwhint_total_events).toBe(120);
+    expect(Array.from(platform.pte[0]!).slice(0, 2).every((pfn) => pfn < CXL_START)).toBe(true);
+    expect(Array.from(platform.pte[0]!).slice(2)).toEqual([CXL_START + 2, CXL_START + 3]);
   });
 });

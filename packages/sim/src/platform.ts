@@ -1,5 +1,4 @@
-import { SyncHook } from 'tapable';
-import { PAGE_SIZE, type Capability, type HintFaultBatch, type Platform, type PlatformCosts, type PlatformTask, type SampleRings, type SamplerSettings, type WalkBatch } from '@pghot/core';
+import { createPlatformHooks, PAGE_SIZE, type Capability, type MemoryModel, type Platform, type PlatformCosts, type PlatformTask, type SampleRings, type SamplerSettings, type WalkBatch } from '@pghot/core';
 import type { Simulation } from './sim.js';
 
 const CAPABILITIES: readonly Capability[] = Object.freeze(['tasks', 'protnone', 'accessedBit', 'hwSamples', 'demote', 'overhead']);
@@ -12,7 +11,7 @@ const CAPABILITIES: readonly Capability[] = Object.freeze(['tasks', 'protnone', 
 export class SimPlatform implements Platform {
   readonly name = 'sim';
   readonly capabilities = CAPABILITIES;
-  readonly hooks = Object.freeze({ hintFaults: new SyncHook<[HintFaultBatch]>(['faults']) });
+  readonly hooks = createPlatformHooks();
   readonly costs: PlatformCosts;
   readonly #sim: Simulation;
   #tasks: readonly PlatformTask[] | null = null;
@@ -24,6 +23,10 @@ export class SimPlatform implements Platform {
       accessLatencyNs: (cpuNid: number, memNid: number) => m.latencyNs(cpuNid, memNid),
       migrateNsPerPage: (PAGE_SIZE * 1000) / m.migrationBandwidthMBps + m.migrationFixedNs,
     });
+  }
+
+  get memory(): MemoryModel {
+    return this.#sim.mem;
   }
 
   get seed(): number {

@@ -1,3 +1,4 @@
+import { createTestEngine, createTestPlatform, CXL_START } from '@pghot/testkit';
 import { Simulation, type MachineSpec } from '@pghot/sim';
 import { describe, expect, it } from 'vitest';
 import hintFaultSource from './index.js';
@@ -59,5 +60,35 @@ describe('source-hintfault', () => {
   it('rejects bad options naming the plugin and the option', () => {
     expect(() => hintFaultSource({ scanPeriodMinMs: 0 })).toThrow('Invalid options for plugin "source-hintfault":\n✖ Too small: expected number to be >=1\n  → at scanPeriodMinMs');
     expect(() => hintFaultSource({ scanPeriodMinMs: 5000, scanPeriodMaxMs: 1000 })).toThrow('scanPeriodMaxMs must be >= scanPeriodMinMs\n  → at scanPeriodMaxMs');
+  });
+});
+
+describe('source-hintfault on the testkit fake platform (no simulator)', () => {
+  it('runs the hint-fault source: scans make PTEs PROTNONE, scripted accesses fault, kmigrated promotes and the pages move', async () => {
+    // task 0: 4 pages on CXL, each touched every 10 ms from CPU 1 (node 0)
+    const script = Array.from({ length: 40 }, (_, i) => ({ atMs: 1 + 10 * Math.floor(i / 4), task: 0, page: i % 4, cpu: 1 }));
+    const platform = createTestPlatform({ tasks: [4], script });
+    const { engine, clock, reported, backend } = await createTestEngine({
+      plugins: [hintFaultSource({ scanDelayMs: 0, scanPeriodMinMs: 5, scanPeriodMaxMs: 5 })],
+      platform,
+      tunables: { freq_threshold: 2 },
+    });
+    await clock.advance(100);
+    const vm = engine.vmstat();
+    // each 10 ms window: a scan at 5 ms marks the 4 pages, the accesses at 11 ms fault once each
+    expect(reported.slice(0, 4)).toEqual([0, 1, 2, 3].map((k) => ({ src: 'hintfaults', pfn: CXL_START + k, nid: 0, now: 11 })));
+    expect(vm.numa_hint_faults).toBe(vm.pghot_recorded_hintfaults);
+    expect(vm.numa_hint_faults_local).toBe(0);
+    // two faults within the window: promoted at kmigrated's next wake, and the page tables follow
+    expect(backend.promotedPages).toBe(4);
+    expect(Array.from(platform.pte[0]!)).toEqual([0, 1, 2, 3]);
+    expect(platform.overhead.get('numaPteUpdates')).toEqual({ count: vm.numa_pte_updates, ns: vm.numa_pte_updates * 15, foreground: true });
+  });
+
+  it('refuses a plugin whose required capability the platform lacks, naming both', async () => {
+    const platform = createTestPlatform({ capabilities: ['tasks', 'accessedBit'] });
+    await expect(createTestEngine({ plugins: [hintFaultSource()], platform })).rejects.toThrow(
+      'plugin "source-hintfault" requires protnone, overhead, which the platform "testkit" does not offer (it offers: tasks, accessedBit)',
+    );
   });
 });

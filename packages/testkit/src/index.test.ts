@@ -29,3 +29,4 @@ describe('testkit', () => {
     expect(reported).toEqual([]);
   });
 });
+

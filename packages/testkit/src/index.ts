@@ -1,18 +1,8 @@
-import { createPghot, dryRunBackend, Stage, type CreatePghotOptions, type DryRunBackend, type Pghot, type PghotPlugin, type TopologySpec } from '@pghot/core';
+import { createPghot, dryRunBackend, Stage, type CreatePghotOptions, type DryRunBackend, type Pghot, type PghotPlugin } from '@pghot/core';
 import { Simulation, type MachineSpec, type SimOptions } from '@pghot/sim';
+import { FakePlatform, TEST_TOPOLOGY } from './fake-platform.js';
 
-/**
- * The test machine: node 0 is DRAM (top tier, 128 MiB = PFNs 0..32767, CPUs 0-1), node 1 is CXL
- * (lower tier, 512 MiB = PFNs 32768..163839, no CPUs).
- */
-export const TEST_TOPOLOGY: TopologySpec = Object.freeze({
-  nodes: [
-    { id: 0, startPfn: 0, pages: 32_768, tier: 0, cpus: [0, 1] },
-    { id: 1, startPfn: 32_768, pages: 131_072, tier: 1 },
-  ],
-});
-/** First PFN of the test machine's CXL node. */
-export const CXL_START = 32_768;
+export { CXL_START, createTestPlatform, FakePlatform, TEST_TOPOLOGY, type FakePlatformOptions, type OverheadCharge, type ScriptedAccess } from './fake-platform.js';
 
 /** One access a source reported, as it enters the store (after any other filterBatch taps). */
 export interface Reported {
@@ -42,11 +32,14 @@ export interface TestEngine {
 /**
  * An engine on the test machine with the plugins under test, a dry-run backend, a fake clock and a
  * spy on every report (a filterBatch tap at Stage.REPORT that changes nothing). init() has run.
+ * With `platform: createTestPlatform(...)` the plugins run on that fake platform: the clock runs its
+ * script and delivers its hint faults each step, and promotions remap its pages.
  */
 export async function createTestEngine(options: { plugins?: readonly PghotPlugin[] } & Partial<Omit<CreatePghotOptions, 'plugins'>> = {}): Promise<TestEngine> {
   const backend = dryRunBackend();
   const { plugins = [], topology = TEST_TOPOLOGY, ...rest } = options;
-  const engine = createPghot({ ...rest, topology, plugins: [...plugins, backend] });
+  const fake = rest.platform instanceof FakePlatform ? rest.platform : null;
+  const engine = createPghot({ ...rest, topology, plugins: [...plugins, ...(fake ? [fake.mover] : []), backend] });
   const reported: Reported[] = [];
   const names = () => engine.sources().map((s) => s.name);
   engine.hooks.filterBatch.tap({ name: 'testkit-spy', stage: Stage.REPORT }, (batch) => {
@@ -63,6 +56,7 @@ export async function createTestEngine(options: { plugins?: readonly PghotPlugin
       const end = now + ms;
       while (now < end) {
         now = Math.min(end, now + stepMs);
+        fake?.step(now);
         await engine.advance(now);
       }
     },

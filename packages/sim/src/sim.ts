@@ -1,18 +1,6 @@
-import {
-  ConfigError,
-  createPghot,
-  defineBackend,
-  EAGAIN,
-  PAGE_SIZE,
-  PghotError,
-  type Pghot,
-  type PghotMode,
-  type PghotPlugin,
-  type TunablesInput,
-} from '@pghot/core';
-import { SyncBailHook } from 'tapable';
-import { Llc, type LlcOptions } from './llc.js';
-import { buildMachine, type Machine, type MachineSpec } from './machine.js';
+import { ConfigError, createPghot, PghotError, type Pghot } from '@pghot/core';
+import { Llc } from './llc.js';
+import { buildMachine, type Machine } from './machine.js';
 import { Metrics } from './metrics.js';
 import { Sampler, type SamplerOptions } from './sampler.js';
 import { OracleRecorder } from './oracles.js';
@@ -20,118 +8,18 @@ import { PhysicalMemory, THP_ORDER, THP_PAGES } from './physmem.js';
 import { mulberry32, streamSeed } from './random.js';
 import { createWorkload, type ProcessSpec, type WorkloadInstance } from './workloads.js';
 
+import { AddressSpace, type SimThread } from './address-space.js';
+import { verifySimulation } from './invariants.js';
+import { Kswapd } from './kswapd.js';
+import { mapFolio, moveAll, simMigrationBackend } from './migration.js';
 import { PTE_PROTNONE, SimPlatform } from './platform.js';
-export { PTE_PROTNONE };
 
-/** One address space (a process of the workload). */
-export class AddressSpace {
-  readonly id: number;
-  readonly name: string;
-  readonly pages: number;
-  /** Global index of this space's first page, for oracle bookkeeping. */
-  readonly base: number;
-  /** PFN mapped at each virtual page, -1 when not yet touched. */
-  readonly pte: Int32Array;
-  /** PTE flags (PTE_PROTNONE). The Accessed bit lives with the folio (PhysicalMemory.accessed). */
-  readonly flags: Uint8Array;
-  /** When the NUMA scanner set PROTNONE, in ms (for the scan → fault latency). */
-  readonly scanTimeMs: Float64Array;
-  readonly lastPromoteMs: Float64Array;
-  readonly lastDemoteMs: Float64Array;
-  readonly threads: SimThread[] = [];
+import type { PlacementPolicy, SimOptions } from './options.js';
+import { getSimHooks, registerSim, type SimHooks } from './sim-hooks.js';
 
-  constructor(id: number, spec: ProcessSpec, base: number) {
-    this.id = id;
-    this.name = spec.name;
-    this.pages = spec.footprintPages;
-    this.base = base;
-    this.pte = new Int32Array(spec.footprintPages).fill(-1);
-    this.flags = new Uint8Array(spec.footprintPages);
-    this.scanTimeMs = new Float64Array(spec.footprintPages);
-    this.lastPromoteMs = new Float64Array(spec.footprintPages).fill(-Infinity);
-    this.lastDemoteMs = new Float64Array(spec.footprintPages).fill(-Infinity);
-  }
-}
-
-export interface SimThread {
-  readonly id: number;
-  readonly mm: AddressSpace;
-  readonly spec: ProcessSpec;
-  readonly index: number;
-  readonly cpu: number;
-  readonly nid: number;
-  readonly nodeIndex: number;
-  timeNs: number;
-  done: boolean;
-  accesses: number;
-  fast: number;
-  slow: number;
-  /** Accesses served by the last-level cache (counted in `fast`). */
-  llcHits: number;
-  /** Accesses left until the sampler tags one (when a sampler is attached). */
-  sampleLeft: number;
-  /** This thread's CPU ring in the sampler. */
-  ring: number;
-}
-
-export interface DemotionRequest {
-  readonly sim: Simulation;
-  /** The top-tier node kswapd runs on. */
-  readonly nid: number;
-  /** Pages kswapd wants freed (up to the node's promo watermark). */
-  readonly pages: number;
-}
-
-export interface SimHooks {
-  /** Per kswapd run: a tap that demotes itself (through sim.demoteFolio) returns true to replace the built-in CLOCK. */
-  readonly demote: SyncBailHook<[DemotionRequest], true | void>;
-}
-
-const hooksByEngine = new WeakMap<Pghot, SimHooks>();
-const simByEngine = new WeakMap<Pghot, Simulation>();
-
-/** The simulator's hooks for an engine; plugins may tap them in `apply`, before the simulation exists. */
-export function getSimHooks(engine: Pghot): SimHooks {
-  let hooks = hooksByEngine.get(engine);
-  if (!hooks) {
-    hooks = Object.freeze({ demote: new SyncBailHook<[DemotionRequest], true | void>(['request']) });
-    hooksByEngine.set(engine, hooks);
-  }
-  return hooks;
-}
-
-/** The simulation driving an engine, once it runs (from hooks.init on); undefined outside a simulation. */
-export function getSim(engine: Pghot): Simulation | undefined {
-  return simByEngine.get(engine);
-}
-
-export type PlacementPolicy = 'local' | 'preferred' | 'bind';
-
-export interface SimOptions {
-  machine: string | MachineSpec | Machine;
-  workload: string | WorkloadInstance | { name: string; params?: Record<string, unknown> };
-  seed?: number;
-  mode?: PghotMode;
-  tunables?: TunablesInput;
-  stickyReady?: boolean;
-  plugins?: readonly PghotPlugin[];
-  /** First-touch placement: local to the CPU with fallback down the tiers (Linux default), preferred node, or bound to a node. */
-  placement?: { policy: PlacementPolicy; node?: number };
-  /** Move all pages of every process to `node` at `timeMs` (as migratepages after graph construction). */
-  moveAt?: { timeMs: number; node: number };
-  /** false: a no-promotion run (oracle): kmigrated never wakes and kswapd never demotes. */
-  promotion?: boolean;
-  /** kswapd demotion on top-tier nodes (default true). */
-  demotion?: boolean;
-  /** Cost of one NUMA hint fault, charged to the faulting thread. */
-  hintFaultNs?: number;
-  llc?: LlcOptions | false;
-  intervalMs?: number;
-  pingPongWindowMs?: number;
-  /** Check the invariants at the end of the run (and throw if one fails). */
-  verify?: boolean;
-  onProgress?: (fraction: number, simTimeMs: number) => void;
-}
+export { AddressSpace, PTE_PROTNONE, type SimThread };
+export { getSim, getSimHooks, type DemotionRequest, type SimHooks } from './sim-hooks.js';
+export type { PlacementPolicy, SimOptions } from './options.js';
 
 const QUANTUM_NS = 1_000_000;
 const BATCH = 1024;
@@ -149,6 +37,8 @@ export class Simulation {
   readonly workload: WorkloadInstance;
   readonly engine: Pghot;
   readonly hooks: SimHooks;
+  /** Demotion: kswapd's CLOCK, and the demotions policies ask for. */
+  readonly kswapd: Kswapd;
   /** What plugins see of this simulation (the platform contract of @pghot/core). */
   readonly platform: SimPlatform;
   readonly processes: AddressSpace[] = [];
@@ -164,7 +54,6 @@ export class Simulation {
   readonly #moveAt: { timeMs: number; node: number } | null;
   #moved = false;
   readonly #llc: Llc | null;
-  readonly #clockHand: Int32Array;
   readonly #pending: { vpage: Int32Array; line: Uint8Array; write: Uint8Array; pos: number; len: number }[] = [];
   readonly #fault = {
     mm: new Int32Array(FAULT_BUFFER),
@@ -175,7 +64,6 @@ export class Simulation {
     latencyMs: new Float64Array(FAULT_BUFFER),
     length: 0,
   };
-  readonly #demoteCounter: number;
   /** The PMU sampler a hardware-sample source attached, if any. */
   sampler: Sampler | null = null;
   readonly #onProgress: ((fraction: number, simTimeMs: number) => void) | undefined;
@@ -201,24 +89,8 @@ export class Simulation {
     if (this.#moveAt && this.machine.indexOf[this.#moveAt.node]! < 0) throw new ConfigError(`moveAt: node ${this.#moveAt.node} is not on machine "${this.machine.name}"`, { code: 'PGHOT_SIM' });
     this.#llc = options.llc ? new Llc(options.llc) : null;
     this.llcHitNs = this.#llc?.hitNs ?? 0;
-    this.#clockHand = new Int32Array(this.machine.nodeCount);
     this.#onProgress = options.onProgress;
 
-    const backend = defineBackend({
-      name: 'sim-migrate',
-      apply: (engine) => {
-        engine.hooks.migrateBatch.tapPromise('sim-migrate', async (batch) => {
-          const ti = this.machine.indexOf[batch.target]!;
-          for (let i = 0; i < batch.length; i++) {
-            const head = batch.pfn[i]!;
-            const ok = this.mem.head[head] === head && this.#migrateFolio(head, ti, true);
-            batch.status[i] = ok ? 0 : EAGAIN;
-            if (!ok) this.mem.kswapdWanted[ti] = 1; // the target is full: demotion is woken there
-          }
-          return true;
-        });
-      },
-    });
     this.platform = new SimPlatform(this);
     this.engine = createPghot({
       topology: this.machine.topology,
@@ -227,11 +99,11 @@ export class Simulation {
       ...(options.mode ? { mode: options.mode } : {}),
       ...(options.tunables ? { tunables: options.tunables } : {}),
       ...(options.stickyReady !== undefined ? { stickyReady: options.stickyReady } : {}),
-      plugins: [...(options.plugins ?? []), backend],
+      plugins: [...(options.plugins ?? []), simMigrationBackend(this)],
     });
     this.hooks = getSimHooks(this.engine);
-    simByEngine.set(this.engine, this);
-    this.#demoteCounter = this.engine.counters.register('pgdemote_kswapd');
+    registerSim(this.engine, this);
+    this.kswapd = new Kswapd(this);
 
     let base = 0;
     const cpuNodes = this.machine.nodes.filter((n) => n.topTier && n.cpus.length > 0);
@@ -293,6 +165,21 @@ export class Simulation {
     this.metrics.overhead(kind, count, count * nsEach, thread !== null);
   }
 
+  /** Demote one folio (see Kswapd.demoteFolio). */
+  demoteFolio(head: number, counter = 'pgdemote_kswapd'): boolean {
+    return this.kswapd.demoteFolio(head, counter);
+  }
+
+  /** Demote by CLOCK on top-tier node `nid` until it has `freePages` free. */
+  demoteColdest(nid: number, freePages: number): void {
+    this.kswapd.demoteColdest(nid, freePages);
+  }
+
+  /** Check the invariants; throws a PghotError naming the first one broken. */
+  verify(): { checks: string[] } {
+    return verifySimulation(this);
+  }
+
   /** Run to completion; resolves to the run's measurements. */
   async run(): Promise<SimResult> {
     await this.engine.init();
@@ -309,8 +196,11 @@ export class Simulation {
       }
       this.nowMs = q;
       this.#flushFaults();
-      if (this.#moveAt && !this.#moved && this.nowMs >= this.#moveAt.timeMs) this.#moveAll(this.#moveAt.node);
-      if (this.options.demotion) this.#kswapd();
+      if (this.#moveAt && !this.#moved && this.nowMs >= this.#moveAt.timeMs) {
+        this.#moved = true;
+        moveAll(this, this.#moveAt.node);
+      }
+      if (this.options.demotion) this.kswapd.run();
       if (this.options.promotion) await this.engine.advance(this.nowMs);
       this.metrics.quantum(this.nowMs);
       if (this.#onProgress && q - lastProgress >= 250) {
@@ -320,7 +210,7 @@ export class Simulation {
     }
     this.metrics.finish(this.nowMs);
     await this.engine.shutdown();
-    if (this.options.verify) this.verify();
+    if (this.options.verify) verifySimulation(this);
     return { sim: this, estimatedTimeNs: Math.max(...this.threads.map((t) => t.timeNs)) };
   }
 
@@ -434,7 +324,7 @@ export class Simulation {
           if (!this.#aboveLow(ni, THP_PAGES)) continue;
           const head = this.mem.alloc(ni, THP_ORDER);
           if (head < 0) continue;
-          this.#map(mm, vbase, head, THP_PAGES);
+          mapFolio(this, mm, vbase, head, THP_PAGES);
           return head + (vpage - vbase);
         }
       }
@@ -445,7 +335,7 @@ export class Simulation {
         if (pass === 0 && !this.#aboveLow(ni, 1)) continue;
         const pfn = this.mem.alloc(ni, 0);
         if (pfn < 0) continue;
-        this.#map(mm, vpage, pfn, 1);
+        mapFolio(this, mm, vpage, pfn, 1);
         return pfn;
       }
     }
@@ -472,172 +362,6 @@ export class Simulation {
       .sort((a, b) => a.tier - b.tier || m.latency[fi * m.nodeCount + a.index]! - m.latency[fi * m.nodeCount + b.index]! || a.id - b.id)
       .map((x) => x.index);
     return [fi, ...others];
-  }
-
-  #map(mm: AddressSpace, vbase: number, head: number, pages: number): void {
-    for (let i = 0; i < pages; i++) mm.pte[vbase + i] = head + i;
-    this.mem.rmapMm[head] = mm.id;
-    this.mem.rmapVpage[head] = vbase;
-  }
-
-  /**
-   * Move the folio at `head` to node index `ti`: allocate there, remap every PTE, free the old
-   * folio, charge the copy to the owning process's threads. False when the target has no room.
-   */
-  #migrateFolio(head: number, ti: number, promotion: boolean): boolean {
-    const mem = this.mem;
-    const order = mem.order[head]!;
-    const pages = 1 << order;
-    const to = mem.alloc(ti, order);
-    if (to < 0) return false;
-    const mm = this.processes[mem.rmapMm[head]!]!;
-    const vbase = mem.rmapVpage[head]!;
-    this.#map(mm, vbase, to, pages);
-    mem.accessed[to] = mem.accessed[head]!;
-    mem.free(head);
-    const ns = (pages * PAGE_SIZE * 1000) / this.machine.migrationBandwidthMBps + this.machine.migrationFixedNs;
-    for (const th of mm.threads) th.timeNs += ns / mm.threads.length;
-    this.metrics.migrated(mm, vbase, pages, promotion, ns);
-    return true;
-  }
-
-  /**
-   * Demote one folio from a top-tier node to its demotion target, for policies that demote
-   * themselves (counted under `counter`: pgdemote_kswapd by default, pgdemote_direct for
-   * policy-driven swaps).
-   */
-  demoteFolio(head: number, counter = 'pgdemote_kswapd'): boolean {
-    const ni = this.mem.nodeIndex[head]!;
-    const target = this.machine.nodes[ni]!.demotionTarget;
-    if (target < 0 || this.mem.head[head] !== head || this.mem.lru[head] !== 1) return false;
-    const pages = 1 << this.mem.order[head]!;
-    const ok = this.#migrateFolio(head, this.machine.indexOf[target]!, false);
-    if (ok) this.engine.counters.add(counter === 'pgdemote_kswapd' ? this.#demoteCounter : this.engine.counters.register(counter), pages);
-    return ok;
-  }
-
-  /** Demote by CLOCK on top-tier node `nid` until it has `freePages` free (TPP-style headroom, policy swaps). */
-  demoteColdest(nid: number, freePages: number): void {
-    const ni = this.machine.indexOf[nid]!;
-    if (ni >= 0 && this.machine.nodes[ni]!.demotionTarget >= 0) this.#clockDemote(ni, freePages);
-  }
-
-  /** Global page index (processes' pages end to end) of the page at `pfn`, or -1 when unmapped. */
-  pageOf(pfn: number): number {
-    const head = this.mem.head[pfn]!;
-    if (head < 0) return -1;
-    const mm = this.processes[this.mem.rmapMm[head]!];
-    return mm ? mm.base + this.mem.rmapVpage[head]! + (pfn - head) : -1;
-  }
-
-  /** The PFN global page `g` maps now, or -1. */
-  pfnOf(g: number): number {
-    for (const mm of this.processes) if (g >= mm.base && g < mm.base + mm.pages) return mm.pte[g - mm.base]!;
-    return -1;
-  }
-
-  /** Pages of all processes, end to end (the range of pageOf). */
-  get globalPages(): number {
-    return this.processes.reduce((a, mm) => a + mm.pages, 0);
-  }
-
-  /** True when `pfn` is on a top-tier node. */
-  isTopTier(pfn: number): boolean {
-    return this.metrics.topTierByIndex[this.mem.nodeIndex[pfn]!] === 1;
-  }
-
-  /** kswapd on each top-tier node: below its low watermark, or woken by a failed promotion, demote until free >= promo watermark. */
-  #kswapd(): void {
-    for (const node of this.machine.nodes) {
-      if (!node.topTier || node.demotionTarget < 0) continue;
-      const ni = node.index;
-      const free = this.mem.freePages(ni);
-      if (free >= node.watermarks.low && this.mem.kswapdWanted[ni] === 0) continue;
-      this.mem.kswapdWanted[ni] = 0;
-      const goal = node.watermarks.promo;
-      if (free >= goal) continue;
-      if (this.hooks.demote.call({ sim: this, nid: node.id, pages: goal - free }) === true) continue;
-      this.#clockDemote(ni, goal);
-    }
-  }
-
-  /** CLOCK over the node's folios: a set Accessed bit buys a second chance (and is cleared); otherwise demote. */
-  #clockDemote(ni: number, goal: number): void {
-    const node = this.machine.nodes[ni]!;
-    const mem = this.mem;
-    const target = this.machine.indexOf[node.demotionTarget]!;
-    let hand = this.#clockHand[ni]!;
-    for (let steps = 0; steps < 2 * node.pages && mem.freePages(ni) < goal; ) {
-      if (hand >= node.pages) hand = 0;
-      const pfn = node.startPfn + hand;
-      const head = mem.head[pfn]!;
-      if (head !== pfn) {
-        const skip = head < 0 ? 1 : head + (1 << mem.order[head]!) - pfn;
-        hand += skip;
-        steps += skip;
-        continue;
-      }
-      const pages = 1 << mem.order[head]!;
-      hand += pages;
-      steps += pages;
-      if (mem.lru[head] !== 1) continue;
-      if (mem.accessed[head] === 1) {
-        mem.accessed[head] = 0;
-        continue;
-      }
-      if (!this.#migrateFolio(head, target, false)) break; // the lower tier is full
-      this.engine.counters.add(this.#demoteCounter, pages);
-    }
-    this.#clockHand[ni] = hand;
-  }
-
-  /** migratepages: move every page of every process to `nid`, as far as it has room. */
-  #moveAll(nid: number): void {
-    this.#moved = true;
-    const ti = this.machine.indexOf[nid]!;
-    for (const mm of this.processes) {
-      for (let v = 0; v < mm.pages; v++) {
-        const pfn = mm.pte[v]!;
-        if (pfn < 0) continue;
-        const head = this.mem.head[pfn]!;
-        if (head !== pfn || this.mem.nodeIndex[head] === ti) continue;
-        if (!this.#migrateFolio(head, ti, false)) return;
-      }
-    }
-  }
-
-  /** Check the invariants; throws a PghotError naming the first one broken. */
-  verify(): { checks: string[] } {
-    const fail = (msg: string): never => {
-      throw new PghotError(`invariant broken: ${msg}`, { code: 'PGHOT_SIM_INVARIANT' });
-    };
-    const mem = this.mem;
-    let mapped = 0;
-    for (const mm of this.processes) {
-      for (let v = 0; v < mm.pages; v++) {
-        const pfn = mm.pte[v]!;
-        if (pfn < 0) continue;
-        mapped++;
-        const head = mem.head[pfn]!;
-        if (head < 0) fail(`process ${mm.id} page ${v} maps free PFN ${pfn}`);
-        if (mem.rmapMm[head] !== mm.id || mem.rmapVpage[head]! + (pfn - head) !== v) fail(`PFN ${pfn} does not map back to process ${mm.id} page ${v}`);
-        if (mem.nodeIndex[pfn]! < 0) fail(`PFN ${pfn} is on no node`);
-      }
-    }
-    let used = 0;
-    for (const node of this.machine.nodes) {
-      const counted = mem.usedPagesCounted(node.index);
-      used += counted;
-      if (counted + mem.freePages(node.index) !== node.pages) fail(`node ${node.id}: used ${counted} + free ${mem.freePages(node.index)} != capacity ${node.pages}`);
-    }
-    if (used !== mapped) fail(`${used} pages allocated but ${mapped} mapped: every mapped page must be one folio page, mapped once`);
-    const total = this.threads.reduce((a, t) => a + t.accesses, 0);
-    const fs = this.threads.reduce((a, t) => a + t.fast + t.slow, 0);
-    if (fs !== total) fail(`fast + slow accesses ${fs} != total ${total}`);
-    const promoted = this.metrics.promotedPages;
-    const success = this.engine.vmstat().pgpromote_success ?? 0;
-    if (promoted !== success) fail(`pages promoted ${promoted} != pgpromote_success ${success}`);
-    return { checks: ['mapping', 'capacity', 'accesses', 'promotions'] };
   }
 }
 

@@ -127,6 +127,12 @@ export class Topology {
     return -1;
   }
 
+  /** node_is_toptier(pfn_to_nid(pfn)): true when `pfn` is on a top-tier node. */
+  isTopTierPfn(pfn: number): boolean {
+    const nid = this.nodeOf(pfn);
+    return nid >= 0 && this.nodeTopTier[nid] === 1;
+  }
+
   /** The node of a CPU, or -1 when no node lists it. */
   nodeOfCpu(cpu: number): number {
     return cpu >= 0 && cpu < this.#cpuNode.length ? this.#cpuNode[cpu]! : -1;

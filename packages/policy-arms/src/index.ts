@@ -87,7 +87,6 @@ export function armsPolicy(options: ArmsOptions = {}): PghotPlugin {
       const detector = new ShiftDetector();
       const platform = engine.platform;
       const topology = engine.topology;
-      const isTopTier = (pfn: number) => topology.nodeTopTier[topology.nodeOf(pfn)] === 1;
       let pages: TaskPageIndex | null = null;
       let index = new Float64Array(0);
       let pfnOf = new Float64Array(0);
@@ -105,7 +104,7 @@ export function armsPolicy(options: ArmsOptions = {}): PghotPlugin {
           const g = index[i]!;
           if (g < 0) continue;
           activity[g]! += b.write[i] === 1 ? o.writeWeight : 1;
-          if (!isTopTier(b.pfn[i]!)) slowSamples++;
+          if (!topology.isTopTierPfn(b.pfn[i]!)) slowSamples++;
         }
       });
       engine.hooks.tick.tapPromise(NAME, async ({ now }) => {
@@ -148,7 +147,7 @@ export function armsPolicy(options: ArmsOptions = {}): PghotPlugin {
         for (const h of touched) {
           if (budget <= 0 || inTop[h] === 0) break;
           const pfn = pfnOf[h]!;
-          if (pfn < 0 || isTopTier(pfn) || hotAge[h]! <= 1 || score[h]! < previous[h]!) continue;
+          if (pfn < 0 || topology.isTopTierPfn(pfn) || hotAge[h]! <= 1 || score[h]! < previous[h]!) continue;
           const gain = hotAge[h]! * o.samplePeriod * dLat;
           if (cap.freePages(node) > cap.highWatermarkPages(node) + promote.length + 1) {
             if (score[h]! * gain < 1.5 * copyNs) break;
@@ -157,7 +156,7 @@ export function armsPolicy(options: ArmsOptions = {}): PghotPlugin {
             while (coldFast.length > 0) {
               const cand = coldFast.shift()!;
               const cpfn = pfnOf[cand]!;
-              if (cpfn >= 0 && isTopTier(cpfn)) {
+              if (cpfn >= 0 && topology.isTopTierPfn(cpfn)) {
                 c = cand;
                 break;
               }

@@ -75,7 +75,6 @@ export function hememPolicy(options: HememOptions = {}): PghotPlugin {
       engine.hooks.shouldMigrate.tap({ name: NAME, stage: Stage.VETO }, () => false); // HeMem migrates on its own rounds
       const platform = engine.platform;
       const topology = engine.topology;
-      const isTopTier = (pfn: number) => topology.nodeTopTier[topology.nodeOf(pfn)] === 1;
       let pages: TaskPageIndex | null = null;
       let counts: HememCounts | null = null;
       let queued = new Uint8Array(0);
@@ -98,7 +97,7 @@ export function hememPolicy(options: HememOptions = {}): PghotPlugin {
           const g = index[i]!;
           if (g < 0) continue;
           const hot = c.sample(g, b.write[i] === 1);
-          const fast = isTopTier(b.pfn[i]!);
+          const fast = topology.isTopTierPfn(b.pfn[i]!);
           if (hot && !fast && queued[g] === 0) {
             queued[g] = 1;
             hotQueue.push(g);
@@ -116,7 +115,7 @@ export function hememPolicy(options: HememOptions = {}): PghotPlugin {
         while (hotQueue.length > 0 && movedPages < o.maxPagesPerRound) {
           const g = hotQueue[0]!;
           const pfn = p.pfnOf(g);
-          if (pfn < 0 || isTopTier(pfn) || !(c.cool(g), c.isHot(g))) {
+          if (pfn < 0 || topology.isTopTierPfn(pfn) || !(c.cool(g), c.isHot(g))) {
             hotQueue.shift();
             queued[g] = 0;
             continue;
@@ -128,7 +127,7 @@ export function hememPolicy(options: HememOptions = {}): PghotPlugin {
               const cg = coldQueue.shift()!;
               const cpfn = p.pfnOf(cg);
               c.cool(cg);
-              if (cpfn >= 0 && isTopTier(cpfn) && !c.isHot(cg)) {
+              if (cpfn >= 0 && topology.isTopTierPfn(cpfn) && !c.isHot(cg)) {
                 one[0] = engine.memory!.folioHead(cpfn);
                 platform.demoteFolios(one, 1, 'pgdemote_direct', moved);
                 demoted = moved[0] === 1;

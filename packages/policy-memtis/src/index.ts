@@ -59,7 +59,6 @@ export function memtisPolicy(options: MemtisOptions = {}): PghotPlugin {
       engine.hooks.shouldMigrate.tap({ name: NAME, stage: Stage.VETO }, () => false);
       const platform = engine.platform;
       const topology = engine.topology;
-      const isTopTier = (pfn: number) => topology.nodeTopTier[topology.nodeOf(pfn)] === 1;
       let pages: TaskPageIndex | null = null;
       let counts = new Float64Array(0);
       let pfnOf = new Float64Array(0);
@@ -122,8 +121,8 @@ export function memtisPolicy(options: MemtisOptions = {}): PghotPlugin {
             const pfn = pfnOf[g]!;
             if (pfn < 0) continue;
             const bin = binOf(counts[g]!);
-            if (!isTopTier(pfn) && bin >= threshold.hot) toPromote.push(pfn);
-            else if (isTopTier(pfn) && bin < threshold.warm) toDemote.push(pfn);
+            if (!topology.isTopTierPfn(pfn) && bin >= threshold.hot) toPromote.push(pfn);
+            else if (topology.isTopTierPfn(pfn) && bin < threshold.warm) toDemote.push(pfn);
           }
           for (const pfn of toDemote) {
             if (cap.freePages(nid) >= demoteWm) break;

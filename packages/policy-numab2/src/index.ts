@@ -50,7 +50,7 @@ export function numab2Policy(options: Numab2Options = {}): PghotPlugin {
         const cap = mem.capacity!;
         for (let i = 0; i < b.length; i++) {
           const pfn = b.pfn[i]!;
-          if (topology.nodeTopTier[topology.nodeOf(pfn)] === 1) continue;
+          if (topology.isTopTierPfn(pfn)) continue;
           const head = mem.folioHead(pfn);
           if (!mem.folioOnLru(head)) continue;
           const nid = b.nid[i]!;

@@ -167,7 +167,7 @@ export function damonSource(options: DamonOptions = {}): PghotPlugin {
               platform.walk(task, start, count, walk);
               for (let k = 0; k < count; k++) {
                 const pfn = walk.pfn[k]!;
-                if (pfn < 0 || topology.nodeTopTier[topology.nodeOf(pfn)] === 1) continue;
+                if (pfn < 0 || topology.isTopTierPfn(pfn)) continue;
                 if (n === batch.length) {
                   const grown = new Float64Array(batch.length * 2);
                   grown.set(batch);

@@ -56,7 +56,7 @@ export function pteScanSource(options: PteScanOptions = {}): PghotPlugin {
               const pfn = walk.pfn[i]!;
               if (pfn < 0) continue;
               ptes++;
-              if (walk.head[i] === pfn && topology.nodeTopTier[topology.nodeOf(pfn)] !== 1) candidates[m++] = pfn;
+              if (walk.head[i] === pfn && !topology.isTopTierPfn(pfn)) candidates[m++] = pfn;
             }
             platform.testYoung(candidates, m, young, true);
             for (let i = 0; i < m; i++) {

@@ -558,6 +558,20 @@ export class Pghot {
   }
 
   /**
+   * A periodic timer on the engine's clock, which the platform's host drives through advance():
+   * `fn` runs on the first tick at or after `firstAtMs` (default: one period in), then on the first
+   * tick a period after each run. It taps hooks.tick under `name` (the plugin's name).
+   */
+  every(name: string, periodMs: number, fn: (now: number) => void | Promise<void>, firstAtMs = periodMs): void {
+    let next = firstAtMs;
+    this.hooks.tick.tapPromise(name, async ({ now }) => {
+      if (now < next) return;
+      next = now + periodMs;
+      await fn(now);
+    });
+  }
+
+  /**
    * Move the engine's clock to `now`: every kmigrated wakes at each multiple of its sleep period
    * up to `now` (the kernel's thread polls; nothing wakes it early), then `hooks.tick` runs.
    * Returns the passes that did work.

@@ -91,7 +91,6 @@ export function hwSampleSource(options: HwSampleOptions = {}): PghotPlugin {
       } as const;
       let sampler: SampleRings | null = null;
       const reported = { totalEvents: 0, usefulEvents: 0, droppedEvents: 0, dramAccesses: 0, extmemAccesses: 0 };
-      let next = o.drainIntervalMs;
       engine.hooks.init.tapPromise(NAME, async () => {
         sampler = engine.platform.attachSampler(sampling);
       });
@@ -101,9 +100,8 @@ export function hwSampleSource(options: HwSampleOptions = {}): PghotPlugin {
           reported[key] = s[key];
         }
       };
-      engine.hooks.tick.tap(NAME, ({ now }) => {
-        if (sampler === null || now < next) return;
-        next = now + o.drainIntervalMs;
+      engine.every(NAME, o.drainIntervalMs, () => {
+        if (sampler === null) return;
         for (let r = 0; r < sampler.cpus.length; r++) {
           const n = sampler.count[r]!;
           if (n === 0) continue;

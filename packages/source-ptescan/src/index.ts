@@ -39,11 +39,8 @@ export function pteScanSource(options: PteScanOptions = {}): PghotPlugin {
       const walk = createWalkBatch(WALK_PAGES);
       const candidates = new Float64Array(WALK_PAGES);
       const young = new Uint8Array(WALK_PAGES);
-      let next = o.scanPeriodMs;
       let n = 0;
-      engine.hooks.tick.tap(NAME, ({ now }) => {
-        if (now < next) return;
-        next = now + o.scanPeriodMs;
+      engine.every(NAME, o.scanPeriodMs, (now) => {
         let ptes = 0;
         let hot = 0;
         for (const task of platform.tasks()) {

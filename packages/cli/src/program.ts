@@ -27,7 +27,7 @@ import {
   type ScenarioFlags,
 } from './commands/simulate.js';
 import { compareTable, configTable, runTable, samplesTable, type Format } from './output.js';
-import { createProgress } from './progress.js';
+import { clearProgressLine, createProgress } from './progress.js';
 import { writeOutputFile } from './write-output.js';
 
 export interface Io {
@@ -128,7 +128,7 @@ export function createProgram(io: Io): Command {
       if (opts.trace) {
         const file = path.resolve(io.cwd, opts.trace);
         const { create, stats } = await traceWorkload(file, { maxErrors: opts.maxErrors ?? 0, ...readProgress(io, file) });
-        progress?.done();
+        clearProgressLine(io);
         const scenario = resolveScenario(flagsOf(opts), { ...config.extra, workload: 'gups-hotset' }, config.filepath);
         const sources = await resolveSources(opts.sources, io.cwd);
         const configUnderTest = configFromFile(config, parseSets(opts.set).tunables, sources);
@@ -204,7 +204,7 @@ export function createProgram(io: Io): Command {
       const result = to.endsWith('.pgtrace')
         ? await lackeyToPgtrace(from, to, { maxErrors: opts.maxErrors ?? 0, ...readProgress(io, from) })
         : pgtraceToLackey(from, to);
-      createProgress(io)?.done();
+      clearProgressLine(io);
       io.stdout(`${JSON.stringify({ schemaVersion: 1, kind: 'convert', input: from, output: to, ...result }, null, 2)}\n`);
     });
 

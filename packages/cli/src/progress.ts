@@ -26,3 +26,8 @@ export function createProgress(io: Io): { step: StepProgress; done(): void } | u
     },
   };
 }
+
+/** Clear a progress line another reporter (a file read) left on a terminal stderr. */
+export function clearProgressLine(io: Io): void {
+  if (io.stderrIsTTY && !io.env.CI) io.stderr('\r\u001b[2K');
+}

@@ -1,0 +1,4 @@
+export { KernelFs, parseList } from './sysfs.js';
+export { readLinuxTopology, toTopologySpec, type LinuxNode, type LinuxTopology } from './topology.js';
+export { readVmstat, vmstatDelta } from './vmstat.js';
+export { DAMON_ADMIN, DamonSession, damonStatus, readTriedRegions, startDamon, stopOnSignals, type DamonRegion, type DamonSettings, type DamonStatus, type PhysRange } from './damon.js';

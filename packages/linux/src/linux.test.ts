@@ -1,0 +1,183 @@
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { KernelFs, parseList, readLinuxTopology, readVmstat, startDamon, toTopologySpec, vmstatDelta } from './index.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const FIXTURES = path.resolve(HERE, '../../../fixtures');
+
+/** A fake root holding these kernel files (absolute kernel path → content). */
+function fakeRoot(files: Record<string, string>): string {
+  const root = mkdtempSync(path.join(tmpdir(), 'pghot-sysfs-'));
+  for (const [file, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    writeFileSync(path.join(root, file), `${content}\n`);
+  }
+  return root;
+}
+
+/** "path:value" lines (the fixtures' grep output) as files. */
+const grepLines = (file: string) =>
+  Object.fromEntries(
+    readFileSync(path.join(FIXTURES, file), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]),
+  );
+
+describe('the kernel list syntax', () => {
+  it('parses ranges and singles, and refuses anything else', () => {
+    expect(parseList('0-1,3,5-6')).toEqual([0, 1, 3, 5, 6]);
+    expect(parseList('')).toEqual([]);
+    expect(() => parseList('0-x')).toThrow('not a kernel list: "0-x"');
+  });
+});
+
+describe('topology from /sys (the 6.18 test VM)', () => {
+  const root = fakeRoot({ ...grepLines('sysfs-topology/topology-grep.txt'), ...grepLines('sysfs-topology/node0-memory-blocks-phys_index.txt') });
+
+  it('reads nodes, CPUs, memory blocks merged into ranges around the PCI hole, and memory tiers', () => {
+    const topo = readLinuxTopology(new KernelFs(root));
+    expect(topo).toEqual({
+      blockSizeBytes: 0x8000000,
+      hasTiers: true,
+      // blocks 0-23 and 32-199 of 128 MiB (32,768 pages); 24-31 are the 3-4 GiB PCI hole
+      nodes: [{ id: 0, cpus: [0, 1], memoryTier: 4, tier: 0, ranges: [{ startPfn: 0, pages: 24 * 32_768 }, { startPfn: 32 * 32_768, pages: 168 * 32_768 }] }],
+    });
+    expect(toTopologySpec(topo)).toEqual({ nodes: [{ id: 0, startPfn: 0, pages: 200 * 32_768, tier: 0, cpus: [0, 1] }] });
+  });
+
+  it('without memory tiers every node is tier 0', () => {
+    const bare = fakeRoot({ '/sys/devices/system/node/has_memory': '0-1', '/sys/devices/system/memory/block_size_bytes': '8000000', '/sys/devices/system/node/node1/memory2/phys_index': '00000002' });
+    expect(readLinuxTopology(new KernelFs(bare)).nodes.map((n) => [n.id, n.tier, n.memoryTier, n.ranges])).toEqual([
+      [0, 0, null, []],
+      [1, 0, null, [{ startPfn: 65_536, pages: 32_768 }]],
+    ]);
+  });
+});
+
+describe('/proc/vmstat', () => {
+  it('reads every counter of the 6.18 fixture and takes deltas', () => {
+    const root = fakeRoot({ '/proc/vmstat': readFileSync(path.join(FIXTURES, 'proc-vmstat/vmstat-tiering-counters.txt'), 'utf8').trim() });
+    const fs = new KernelFs(root);
+    const before = readVmstat(fs);
+    expect(Object.keys(before)).toHaveLength(23);
+    expect(before).toMatchObject({ numa_hit: 8_036_931, numa_interleave: 1125, pgpromote_success: 0, thp_migration_split: 0 });
+    expect(vmstatDelta(before, { ...before, numa_hit: 8_036_941, pgpromote_success: 3, new_counter: 1 })).toMatchObject({ numa_hit: 10, pgpromote_success: 3, numa_miss: 0 });
+    writeFileSync(path.join(root, 'proc/vmstat'), 'numa_hit 1\nnot a line\n');
+    expect(() => readVmstat(fs)).toThrow(`${path.join(root, 'proc/vmstat')}:2: not "name value": "not a line"`);
+  });
+});
+
+const K = '/sys/kernel/mm/damon/admin/kdamonds';
+const SCHEME = `${K}/0/contexts/0/schemes/0`;
+
+/** DAMON's admin directory as a kernel with no kdamond has it, the files of kdamond 0 pre-created (a real sysfs makes them on the nr_* writes). */
+function fakeDamon(options: { kdamonds?: number; ops?: string } = {}): string {
+  const ctx = `${K}/0/contexts/0`;
+  const root = fakeRoot({
+    [`${K}/nr_kdamonds`]: String(options.kdamonds ?? 0),
+    [`${K}/0/state`]: 'off',
+    [`${K}/0/pid`]: '-1',
+    [`${K}/0/contexts/nr_contexts`]: '0',
+    [`${ctx}/avail_operations`]: options.ops ?? 'paddr',
+    [`${ctx}/operations`]: 'vaddr',
+    [`${ctx}/monitoring_attrs/intervals/sample_us`]: '5000',
+    [`${ctx}/monitoring_attrs/intervals/aggr_us`]: '100000',
+    [`${ctx}/monitoring_attrs/intervals/update_us`]: '60000000',
+    [`${ctx}/monitoring_attrs/nr_regions/min`]: '10',
+    [`${ctx}/monitoring_attrs/nr_regions/max`]: '1000',
+    [`${ctx}/targets/nr_targets`]: '0',
+    [`${ctx}/targets/0/regions/nr_regions`]: '0',
+    [`${ctx}/targets/0/regions/0/start`]: '0',
+    [`${ctx}/targets/0/regions/0/end`]: '0',
+    [`${ctx}/schemes/nr_schemes`]: '0',
+    [`${SCHEME}/action`]: 'stat',
+    [`${SCHEME}/access_pattern/sz/max`]: '0',
+    [`${SCHEME}/access_pattern/nr_accesses/max`]: '0',
+    [`${SCHEME}/access_pattern/age/max`]: '0',
+  });
+  // what update_schemes_tried_regions leaves behind: the real 6.18 capture
+  cpSync(path.join(FIXTURES, 'damon-sysfs/tree-paddr-21'), path.join(root, SCHEME.slice(1)), { recursive: true });
+  return root;
+}
+const fileOf = (root: string, p: string) => readFileSync(path.join(root, p), 'utf8').trim();
+
+describe('the DAMON sysfs protocol (fake sysfs tree)', () => {
+  it('starts in DAMON\'s order, reads the tried regions, and turns off then removes its kdamond', () => {
+    const root = fakeDamon();
+    const fs = new KernelFs(root);
+    const session = startDamon(fs, { ranges: [{ start: 4_294_967_296, end: 26_843_545_600 }], aggrUs: 200_000 });
+    const ctx = `${K}/0/contexts/0`;
+    expect(fs.writes).toEqual([
+      `${K}/nr_kdamonds 1`,
+      `${K}/0/contexts/nr_contexts 1`,
+      `${ctx}/operations paddr`,
+      `${ctx}/monitoring_attrs/intervals/sample_us 5000`,
+      `${ctx}/monitoring_attrs/intervals/aggr_us 200000`,
+      `${ctx}/monitoring_attrs/intervals/update_us 60000000`,
+      `${ctx}/monitoring_attrs/nr_regions/min 10`,
+      `${ctx}/monitoring_attrs/nr_regions/max 1000`,
+      `${ctx}/targets/nr_targets 1`,
+      `${ctx}/targets/0/regions/nr_regions 1`,
+      `${ctx}/targets/0/regions/0/start 4294967296`,
+      `${ctx}/targets/0/regions/0/end 26843545600`,
+      `${ctx}/schemes/nr_schemes 1`,
+      `${SCHEME}/action stat`,
+      `${SCHEME}/access_pattern/sz/max 18446744073709551615`,
+      `${SCHEME}/access_pattern/nr_accesses/max 4294967295`,
+      `${SCHEME}/access_pattern/age/max 4294967295`,
+      `${K}/0/state on`,
+    ]);
+    const regions = session.regions();
+    // 21 regions (directories 0, 2, ... 40), contiguous from 4 GiB to 25 GiB; nr_accesses sum 24, max 6
+    expect(regions).toHaveLength(21);
+    expect(regions[0]!.start).toBe(4_294_967_296);
+    expect(regions[20]!.end).toBe(26_843_545_600);
+    expect(regions.every((r, i) => i === 0 || r.start === regions[i - 1]!.end)).toBe(true);
+    expect(regions.reduce((a, r) => a + r.nrAccesses, 0)).toBe(24);
+    expect(Math.max(...regions.map((r) => r.nrAccesses))).toBe(6);
+    expect(regions[7]!.nrAccesses).toBe(6); // directory 14
+    session.stop();
+    session.stop(); // idempotent
+    expect(fs.writes.slice(-3)).toEqual([`${K}/0/state update_schemes_tried_regions`, `${K}/0/state off`, `${K}/nr_kdamonds 0`]);
+    expect([fileOf(root, `${K}/0/state`), fileOf(root, `${K}/nr_kdamonds`)]).toEqual(['off', '0']);
+  });
+
+  it('leaves a busy DAMON untouched: not one write', () => {
+    const root = fakeDamon({ kdamonds: 1 });
+    const fs = new KernelFs(root);
+    expect(() => startDamon(fs, { ranges: [{ start: 0, end: 4096 }] })).toThrow(
+      "DAMON is busy: 1 kdamond(s) already exist (not started by pghot, e.g. the machine's proactive reclaim); pghot leaves them alone and cannot add its own while they run",
+    );
+    expect(fs.writes).toEqual([]);
+    expect(fileOf(root, `${K}/nr_kdamonds`)).toBe('1');
+  });
+
+  it('says when DAMON is missing, and tears down what it created when setup fails', () => {
+    const missing = new KernelFs(fakeRoot({ '/proc/vmstat': 'numa_hit 1' }));
+    expect(() => startDamon(missing, { ranges: [{ start: 0, end: 4096 }] })).toThrow('DAMON is not available:');
+    const root = fakeDamon({ ops: 'vaddr fvaddr' });
+    const fs = new KernelFs(root);
+    expect(() => startDamon(fs, { ranges: [{ start: 0, end: 4096 }] })).toThrow('DAMON on this kernel has no physical-address monitoring (avail_operations: vaddr fvaddr)');
+    expect(fs.writes).toEqual([`${K}/nr_kdamonds 1`, `${K}/0/contexts/nr_contexts 1`, `${K}/0/state off`, `${K}/nr_kdamonds 0`]);
+  });
+
+  it.each(['SIGINT', 'SIGTERM'] as const)('a process killed by %s while monitoring turns its kdamond off and removes it', async (signal) => {
+    const root = fakeDamon();
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@pghot/source', '--import', 'tsx', path.join(HERE, 'test-damon-child.ts'), root],
+      { cwd: path.resolve(HERE, '../../..'), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('on') && resolve()));
+    expect(fileOf(root, `${K}/0/state`)).toBe('on');
+    child.kill(signal);
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(signal === 'SIGINT' ? 130 : 143);
+    expect([fileOf(root, `${K}/0/state`), fileOf(root, `${K}/nr_kdamonds`)]).toEqual(['off', '0']);
+  }, 30_000);
+});

@@ -26,6 +26,7 @@ import {
   type ConfigUnderTest,
   type ScenarioFlags,
 } from './commands/simulate.js';
+import { parseDuration, runLive } from './commands/live.js';
 import { compareTable, configTable, runTable, samplesTable, type Format } from './output.js';
 import { clearProgressLine, createProgress } from './progress.js';
 import { writeOutputFile } from './write-output.js';
@@ -225,6 +226,43 @@ export function createProgram(io: Io): Command {
       });
       io.stderr(`pghot: trace written to ${out} (${statSync(out, { throwIfNoEntry: false })?.size ?? 0} bytes); ${command[0]} exited ${code}\n`);
       throw Object.assign(new Error('record'), { exitCode: code, code: 'pghot.exit' });
+    });
+
+  program
+    .command('live')
+    .description(
+      "run live on this Linux machine: DAMON (paddr) watches the real memory for --duration, and pghot's store and kmigrated say what they would promote (a dry run), with the real /proc/vmstat deltas; needs root and a DAMON no other kdamond uses",
+    )
+    .option('--config <file>', 'config file: mode, tunables, policies (default: searched from the current directory)')
+    .option('--duration <time>', 'how long to monitor: 30s, 500ms, 2m', '10s')
+    .option('--aggr-ms <ms>', "DAMON's aggregation interval, and how often pghot reads the regions", intOption('--aggr-ms', 1), 100)
+    .option('--topology <file>', 'JSON topology naming the lower tier (default: memory above 4 GiB), as for --damon replays')
+    .option('--record <file>', 'save what DAMON reported (damon:damon_aggregated text): `pghot run --damon FILE` replays it')
+    .option('--sysfs-root <dir>', 'read and write the kernel files under this directory instead of / (tests, dry rehearsals)')
+    .option('--apply', 'move the pages (not available yet)')
+    .addOption(new Option('--format <format>', 'table for people, json for tools (default: table on a terminal, else json)').choices(['table', 'json'] as const))
+    .option('-o, --output <file>', 'write the report to this file (atomically) instead of stdout')
+    .action(async (opts: { config?: string; duration: string; aggrMs: number; topology?: string; record?: string; sysfsRoot?: string; apply?: true; format?: Format; output?: string }) => {
+      if (opts.apply) throw usage('--apply is not available yet: pghot live is a dry run that reports what kmigrated would promote');
+      const config = await load(io, opts.config);
+      const format = resolveFormat(opts.format, io, opts.output);
+      io.stderr('pghot live: dry run: no page is moved\n');
+      const report = await runLive({
+        sysfsRoot: opts.sysfsRoot ? path.resolve(io.cwd, opts.sysfsRoot) : '/',
+        durationMs: parseDuration(opts.duration, '--duration'),
+        aggrMs: opts.aggrMs,
+        record: opts.record ? path.resolve(io.cwd, opts.record) : undefined,
+        replay: {
+          ...(opts.topology ? { topology: await readTopology(path.resolve(io.cwd, opts.topology)) } : {}),
+          mode: config.mode,
+          stickyReady: config.stickyReady,
+          tunables: config.tunables,
+          plugins: config.plugins.filter((p) => p.kind !== 'source'),
+        },
+      });
+      const { promoted, ...rest } = report;
+      const summary = { ...rest, promoted: { pages: promoted.pages } };
+      emit(io, opts.output, format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : `${configTable(summary)}\n`);
     });
 
   program

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { KernelFs, parseList, readLinuxTopology, readVmstat, startDamon, toTopologySpec, vmstatDelta } from './index.js';
+import { KernelFs, parseList, readLinuxTopology, readVmstat, startDamon, toTopologySpec, vmstatDelta, writeFakeKernelTree } from './index.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const FIXTURES = path.resolve(HERE, '../../../fixtures');
@@ -75,31 +75,10 @@ describe('/proc/vmstat', () => {
 const K = '/sys/kernel/mm/damon/admin/kdamonds';
 const SCHEME = `${K}/0/contexts/0/schemes/0`;
 
-/** DAMON's admin directory as a kernel with no kdamond has it, the files of kdamond 0 pre-created (a real sysfs makes them on the nr_* writes). */
+/** DAMON's admin tree with kdamond 0's files pre-created, and the real 6.18 tried_regions capture. */
 function fakeDamon(options: { kdamonds?: number; ops?: string } = {}): string {
-  const ctx = `${K}/0/contexts/0`;
-  const root = fakeRoot({
-    [`${K}/nr_kdamonds`]: String(options.kdamonds ?? 0),
-    [`${K}/0/state`]: 'off',
-    [`${K}/0/pid`]: '-1',
-    [`${K}/0/contexts/nr_contexts`]: '0',
-    [`${ctx}/avail_operations`]: options.ops ?? 'paddr',
-    [`${ctx}/operations`]: 'vaddr',
-    [`${ctx}/monitoring_attrs/intervals/sample_us`]: '5000',
-    [`${ctx}/monitoring_attrs/intervals/aggr_us`]: '100000',
-    [`${ctx}/monitoring_attrs/intervals/update_us`]: '60000000',
-    [`${ctx}/monitoring_attrs/nr_regions/min`]: '10',
-    [`${ctx}/monitoring_attrs/nr_regions/max`]: '1000',
-    [`${ctx}/targets/nr_targets`]: '0',
-    [`${ctx}/targets/0/regions/nr_regions`]: '0',
-    [`${ctx}/targets/0/regions/0/start`]: '0',
-    [`${ctx}/targets/0/regions/0/end`]: '0',
-    [`${ctx}/schemes/nr_schemes`]: '0',
-    [`${SCHEME}/action`]: 'stat',
-    [`${SCHEME}/access_pattern/sz/max`]: '0',
-    [`${SCHEME}/access_pattern/nr_accesses/max`]: '0',
-    [`${SCHEME}/access_pattern/age/max`]: '0',
-  });
+  const root = mkdtempSync(path.join(tmpdir(), 'pghot-sysfs-'));
+  writeFakeKernelTree(root, { ...(options.kdamonds !== undefined ? { kdamonds: options.kdamonds } : {}), ...(options.ops ? { operations: options.ops } : {}) });
   // what update_schemes_tried_regions leaves behind: the real 6.18 capture
   cpSync(path.join(FIXTURES, 'damon-sysfs/tree-paddr-21'), path.join(root, SCHEME.slice(1)), { recursive: true });
   return root;

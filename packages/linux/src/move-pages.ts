@@ -16,13 +16,15 @@ export interface MovePagesResult {
 type Syscall = (nr: number, pid: number, count: number, pages: bigint[], nodes: Int32Array | null, status: Int32Array, flags: number) => number;
 let syscall: { call: Syscall; errno: () => number } | null = null;
 
-/** libc's syscall() through koffi, loaded on first use so that importing this package needs no FFI. */
+/** libc's syscall() through koffi (an optional peer), loaded on first use so that importing this package needs no FFI. */
 function load(): { call: Syscall; errno: () => number } {
   if (syscall) return syscall;
-  const koffi = createRequire(import.meta.url)('koffi') as {
-    load(lib: string): { func(signature: string): Syscall };
-    errno(): number;
-  };
+  let koffi: { load(lib: string): { func(signature: string): Syscall }; errno(): number };
+  try {
+    koffi = createRequire(import.meta.url)('koffi') as typeof koffi;
+  } catch {
+    throw new ConfigError('move_pages(2) needs the koffi FFI package: npm install koffi@2', { code: 'PGHOT_LINUX' });
+  }
   const libc = koffi.load('libc.so.6');
   syscall = {
     call: libc.func('long syscall(long nr, int pid, unsigned long count, _In_ uint64_t *pages, _In_ int *nodes, _Out_ int *status, int flags)'),

@@ -22,9 +22,11 @@ export type Capability =
   /** demoteFolios() and demoteColdest(): demotion to the next tier down. */
   | 'demote'
   /** chargeOverhead(): the cost of a source's or policy's work in the run's accounting. */
-  | 'overhead';
+  | 'overhead'
+  /** `memory`: folios, LRU, per-node free pages and watermarks (policies that size their moves). */
+  | 'memory';
 
-export const CAPABILITIES: readonly Capability[] = Object.freeze(['tasks', 'protnone', 'accessedBit', 'hwSamples', 'demote', 'overhead']);
+export const CAPABILITIES: readonly Capability[] = Object.freeze(['tasks', 'protnone', 'accessedBit', 'hwSamples', 'demote', 'overhead', 'memory']);
 
 /** A task (process) whose memory the platform runs: virtual pages 0..pages-1 of its address space. */
 export interface PlatformTask {

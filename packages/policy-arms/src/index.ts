@@ -73,7 +73,7 @@ export function armsPolicy(options: ArmsOptions = {}): PghotPlugin {
     version: '0.1.0',
     core: '>=0.1.0 <1.0.0',
     dependsOn: ['source-hwsample'],
-    requires: ['tasks', 'demote'],
+    requires: ['tasks', 'demote', 'memory'],
     apply(engine) {
       engine.hooks.shouldMigrate.tap({ name: NAME, stage: Stage.VETO }, () => false);
       let activity = new Float64Array(0);

@@ -70,7 +70,7 @@ export function hememPolicy(options: HememOptions = {}): PghotPlugin {
     version: '0.1.0',
     core: '>=0.1.0 <1.0.0',
     dependsOn: ['source-hwsample'],
-    requires: ['tasks', 'demote'],
+    requires: ['tasks', 'demote', 'memory'],
     apply(engine) {
       engine.hooks.shouldMigrate.tap({ name: NAME, stage: Stage.VETO }, () => false); // HeMem migrates on its own rounds
       const platform = engine.platform;

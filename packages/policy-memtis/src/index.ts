@@ -54,7 +54,7 @@ export function memtisPolicy(options: MemtisOptions = {}): PghotPlugin {
     version: '0.1.0',
     core: '>=0.1.0 <1.0.0',
     dependsOn: ['source-hwsample'],
-    requires: ['tasks', 'demote'],
+    requires: ['tasks', 'demote', 'memory'],
     apply(engine) {
       engine.hooks.shouldMigrate.tap({ name: NAME, stage: Stage.VETO }, () => false);
       const platform = engine.platform;

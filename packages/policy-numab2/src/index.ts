@@ -34,7 +34,7 @@ export function numab2Policy(options: Numab2Options = {}): PghotPlugin {
     version: '0.1.0',
     core: '>=0.1.0 <1.0.0',
     dependsOn: ['source-hintfault'],
-    requires: ['protnone', 'demote'],
+    requires: ['protnone', 'demote', 'memory'],
     apply(engine) {
       const limiter = new PromotionRateLimiter();
       states.set(engine, limiter);

@@ -1,7 +1,7 @@
 import { createPlatformHooks, PAGE_SIZE, type Capability, type MemoryModel, type Platform, type PlatformCosts, type PlatformTask, type SampleRings, type SamplerSettings, type WalkBatch } from '@pghot/core';
 import type { Simulation } from './sim.js';
 
-const CAPABILITIES: readonly Capability[] = Object.freeze(['tasks', 'protnone', 'accessedBit', 'hwSamples', 'demote', 'overhead']);
+const CAPABILITIES: readonly Capability[] = Object.freeze(['tasks', 'protnone', 'accessedBit', 'hwSamples', 'demote', 'overhead', 'memory']);
 
 /**
  * The simulator as the platform plugins see: its processes as tasks, their page tables, the

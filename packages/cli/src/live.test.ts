@@ -5,17 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { damonStatus, KernelFs, writeFakeKernelTree } from '@pghot/linux';
 import { readDamon } from '@pghot/trace';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './program.js';
+import { runTestCli } from './test-cli.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../fixtures');
 const K = 'sys/kernel/mm/damon/admin/kdamonds';
 
-async function run(argv: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stdoutIsTTY: false, stderrIsTTY: false, cwd, env: {} });
-  return { code, stdout, stderr };
-}
+const run = (argv: string[], cwd: string) => runTestCli(argv, { cwd });
 
 describe('pghot live', () => {
   it('monitors with DAMON (fake sysfs tree), reports what kmigrated would promote, removes its kdamond, and records a replayable input', async () => {

@@ -7,6 +7,7 @@ export type Format = 'table' | 'json';
 
 const ms = (ns: number) => (ns / 1e6).toFixed(1);
 const r4 = (x: number) => x.toFixed(4);
+const pct = (x: number) => (x * 100).toFixed(1);
 const orDash = (x: number | null, f: (v: number) => string) => (x === null ? '-' : f(x));
 
 function table(head: string[], color: boolean): Table.Table {
@@ -31,7 +32,6 @@ export function compareTable(reports: readonly RunReport[], color: boolean, wide
     : table(['name', 'source', 'hit %', '% of oracle', 'time ms', 'promoted', 'ping-pong'], color);
   for (const r of sorted) {
     const name = `${r === sorted[0] && reports.length > 1 ? '*' : ' '}${r.name}`;
-    const pct = (x: number) => (x * 100).toFixed(1);
     runs.push(
       wide
         ? [name, sourcesOf(r), r.policy, r4(r.fastTierHitRatio), ms(r.estimatedTimeNs), r.slowdownVsAllFast.toFixed(3), orDash(r.slowdownVsNoPromotion, (x) => x.toFixed(3)), r.promotions.pages, r.demotions.pages, r.pingPong.events, orDash(r.reactionTimeMs, (x) => x.toFixed(0)), ms(r.sourceOverheadNs.total)]
@@ -40,11 +40,10 @@ export function compareTable(reports: readonly RunReport[], color: boolean, wide
   }
   const o = first.oracles;
   const oracles = table(['oracle', 'hit %', 'time ms', 'what'], color);
-  const hit = (x: number) => (x * 100).toFixed(1);
-  oracles.push(['allFast', hit(o.allFast.fastTierHitRatio), ms(o.allFast.estimatedTimeNs), 'every access local DRAM']);
-  if (o.noPromotion) oracles.push(['noPromotion', hit(o.noPromotion.fastTierHitRatio), ms(o.noPromotion.estimatedTimeNs), 'first-touch placement kept']);
-  oracles.push(['staticTopK', hit(o.staticTopK.fastTierHitRatio), ms(o.staticTopK.estimatedTimeNs), `hottest ${o.staticTopK.k} pages pinned fast`]);
-  oracles.push(['intervalTopK', hit(o.intervalTopK.fastTierHitRatio), ms(o.intervalTopK.estimatedTimeNs), `each ${o.intervalTopK.intervalMs} ms's hottest ${o.intervalTopK.k}; ${o.intervalTopK.migratedPages} migrated`]);
+  oracles.push(['allFast', pct(o.allFast.fastTierHitRatio), ms(o.allFast.estimatedTimeNs), 'every access local DRAM']);
+  if (o.noPromotion) oracles.push(['noPromotion', pct(o.noPromotion.fastTierHitRatio), ms(o.noPromotion.estimatedTimeNs), 'first-touch placement kept']);
+  oracles.push(['staticTopK', pct(o.staticTopK.fastTierHitRatio), ms(o.staticTopK.estimatedTimeNs), `hottest ${o.staticTopK.k} pages pinned fast`]);
+  oracles.push(['intervalTopK', pct(o.intervalTopK.fastTierHitRatio), ms(o.intervalTopK.estimatedTimeNs), `each ${o.intervalTopK.intervalMs} ms's hottest ${o.intervalTopK.k}; ${o.intervalTopK.migratedPages} migrated`]);
   const w = first.workload;
   const same = reports.length > 1 ? '; every configuration replays the same accesses' : '';
   return [

@@ -6,21 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { RunReport } from '@pghot/sim';
-import { runCli } from './program.js';
+import { runTestCli } from './test-cli.js';
 
-async function run(argv: string[], opts: { cwd?: string; tty?: boolean } = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    stdoutIsTTY: opts.tty ?? false,
-    stderrIsTTY: false,
-    cwd: opts.cwd ?? mkdtempSync(path.join(tmpdir(), 'pghot-cli-')),
-    env: {},
-  });
-  return { code, stdout, stderr };
-}
+const run = (argv: string[], opts: { cwd?: string; tty?: boolean } = {}) => runTestCli(argv, { ...(opts.cwd ? { cwd: opts.cwd } : {}), stdoutIsTTY: opts.tty ?? false });
 
 function projectWith(file: string, content: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'pghot-cli-'));

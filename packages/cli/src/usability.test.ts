@@ -4,24 +4,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { RunReport } from '@pghot/sim';
-import { runCli } from './program.js';
+import { runTestCli } from './test-cli.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const SMALL = ['--set', 'workload.accessesPerThread=200000', '--set', 'workload.footprintMiB=96'];
 
-async function run(argv: string[], opts: { cwd?: string; stderrIsTTY?: boolean; env?: Record<string, string> } = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    stdoutIsTTY: false,
-    stderrIsTTY: opts.stderrIsTTY ?? false,
-    cwd: opts.cwd ?? mkdtempSync(path.join(tmpdir(), 'pghot-cli-')),
-    env: opts.env ?? {},
-  });
-  return { code, stdout, stderr };
-}
+const run = runTestCli;
 
 /** A project folder with these files (and a package.json unless given). */
 function project(files: Record<string, string>): string {

@@ -208,6 +208,7 @@ export class TaskPageIndex {
   #rmapTask = new Int32Array(0);
   #rmapPage = new Float64Array(0);
   readonly #one = createWalkBatch(1);
+  readonly #walk = createWalkBatch(4096);
 
   constructor(platform: Platform) {
     this.#platform = platform;
@@ -247,7 +248,7 @@ export class TaskPageIndex {
 
   /** out[g] = the PFN page g maps now (-1 when none), for every index: one walk over every task. */
   snapshot(out: Float64Array): void {
-    const walk = createWalkBatch(4096);
+    const walk = this.#walk;
     for (const t of this.#tasks) {
       const base = this.#base.get(t.id)!;
       for (let start = 0; start < t.pages; start += 4096) {

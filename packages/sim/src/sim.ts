@@ -57,7 +57,6 @@ export class Simulation {
   readonly #pending: { vpage: Int32Array; line: Uint8Array; write: Uint8Array; pos: number; len: number }[] = [];
   readonly #fault = {
     mm: new Int32Array(FAULT_BUFFER),
-    vpage: new Int32Array(FAULT_BUFFER),
     pfn: new Float64Array(FAULT_BUFFER),
     nid: new Int16Array(FAULT_BUFFER),
     timeMs: new Float64Array(FAULT_BUFFER),
@@ -291,7 +290,6 @@ export class Simulation {
     const i = f.length++;
     const timeMs = tNs / 1e6;
     f.mm[i] = th.mm.id;
-    f.vpage[i] = vpage;
     f.pfn[i] = pfn;
     f.nid[i] = th.nid;
     f.timeMs[i] = timeMs;

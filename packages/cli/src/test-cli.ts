@@ -1,0 +1,27 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runCli } from './program.js';
+
+export interface TestRunOptions {
+  /** Default: a new temporary directory. */
+  cwd?: string;
+  stdoutIsTTY?: boolean;
+  stderrIsTTY?: boolean;
+  env?: Record<string, string>;
+}
+
+/** Run the CLI in-process, capturing stdout, stderr and the exit code (the CLI tests' runner). */
+export async function runTestCli(argv: string[], opts: TestRunOptions = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    stdoutIsTTY: opts.stdoutIsTTY ?? false,
+    stderrIsTTY: opts.stderrIsTTY ?? false,
+    cwd: opts.cwd ?? mkdtempSync(path.join(tmpdir(), 'pghot-cli-')),
+    env: opts.env ?? {},
+  });
+  return { code, stdout, stderr };
+}

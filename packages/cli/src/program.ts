@@ -26,10 +26,10 @@ import {
   type ConfigUnderTest,
   type ScenarioFlags,
 } from './commands/simulate.js';
-import { parseDuration, runLive } from './commands/live.js';
+import { parseDuration, runLive, type LiveSource } from './commands/live.js';
 import { compareTable, configTable, runTable, samplesTable, type Format } from './output.js';
 import { clearProgressLine, createProgress } from './progress.js';
-import { writeOutputFile } from './write-output.js';
+import { checkOutputPath, writeOutputFile } from './write-output.js';
 
 export interface Io {
   stdout: (text: string) => void;
@@ -231,39 +231,77 @@ export function createProgram(io: Io): Command {
   program
     .command('live')
     .description(
-      "run live on this Linux machine: DAMON (paddr) watches the real memory for --duration, and pghot's store and kmigrated say what they would promote (a dry run), with the real /proc/vmstat deltas; needs root and a DAMON no other kdamond uses",
+      "run live on this Linux machine: DAMON and/or perf watch the real memory for --duration, pghot's store, kmigrated and the configured policies decide what to promote, and each batch is logged (a dry run) or moved with move_pages(2) (--apply --pid); the report has the real /proc/vmstat deltas. Needs root",
     )
     .option('--config <file>', 'config file: mode, tunables, policies (default: searched from the current directory)')
     .option('--duration <time>', 'how long to monitor: 30s, 500ms, 2m', '10s')
-    .option('--aggr-ms <ms>', "DAMON's aggregation interval, and how often pghot reads the regions", intOption('--aggr-ms', 1), 100)
-    .option('--topology <file>', 'JSON topology naming the lower tier (default: memory above 4 GiB), as for --damon replays')
-    .option('--record <file>', 'save what DAMON reported (damon:damon_aggregated text): `pghot run --damon FILE` replays it')
+    .option('--sources <list>', 'live sources, comma-separated: damon (its own kdamond: paddr, or vaddr of --pid where the kernel has it), perf (IBS/PEBS samples, or software page faults where there is no such PMU)', 'damon')
+    .option('--skip-unavailable', 'go on with the other sources when one cannot run (a busy DAMON, no perf), saying so')
+    .option('--pid <pid>', 'the process to monitor (perf samples it; DAMON vaddr watches it) and, with --apply, whose pages move', intOption('--pid', 1))
+    .option('--apply', 'move the pages kmigrated promotes with move_pages(2) (needs --pid); without it nothing is moved')
+    .option('--aggr-ms <ms>', "DAMON's aggregation interval, and how often pghot reads the regions and samples", intOption('--aggr-ms', 1), 100)
+    .option('--max-regions <n>', "DAMON's maximum number of regions (its regions per second are at most this × 1000 / --aggr-ms)", intOption('--max-regions', 10), 1000)
+    .option('--max-samples <n>', 'perf samples kept per second; the rest are counted as dropped', intOption('--max-samples', 1), 20_000)
+    .option('--topology <file>', 'JSON topology naming the lower tier (default: the machine\'s, or memory above 4 GiB when it has one tier)')
+    .option('--record <file>', 'save the input (DAMON: damon:damon_aggregated text; perf: perf script lines): `pghot run --damon FILE` / `--samples FILE` replays it')
+    .option('--log <file>', 'write each batch kmigrated moved or would move as a JSON line (target node, reason, PFNs, per-page status)')
+    .option('--perf <file>', 'the perf binary to run (default: perf on PATH)')
     .option('--sysfs-root <dir>', 'read and write the kernel files under this directory instead of / (tests, dry rehearsals)')
-    .option('--apply', 'move the pages (not available yet)')
     .addOption(new Option('--format <format>', 'table for people, json for tools (default: table on a terminal, else json)').choices(['table', 'json'] as const))
     .option('-o, --output <file>', 'write the report to this file (atomically) instead of stdout')
-    .action(async (opts: { config?: string; duration: string; aggrMs: number; topology?: string; record?: string; sysfsRoot?: string; apply?: true; format?: Format; output?: string }) => {
-      if (opts.apply) throw usage('--apply is not available yet: pghot live is a dry run that reports what kmigrated would promote');
-      const config = await load(io, opts.config);
-      const format = resolveFormat(opts.format, io, opts.output);
-      io.stderr('pghot live: dry run: no page is moved\n');
-      const report = await runLive({
-        sysfsRoot: opts.sysfsRoot ? path.resolve(io.cwd, opts.sysfsRoot) : '/',
-        durationMs: parseDuration(opts.duration, '--duration'),
-        aggrMs: opts.aggrMs,
-        record: opts.record ? path.resolve(io.cwd, opts.record) : undefined,
-        replay: {
-          ...(opts.topology ? { topology: await readTopology(path.resolve(io.cwd, opts.topology)) } : {}),
-          mode: config.mode,
-          stickyReady: config.stickyReady,
-          tunables: config.tunables,
-          plugins: config.plugins.filter((p) => p.kind !== 'source'),
-        },
-      });
-      const { promoted, ...rest } = report;
-      const summary = { ...rest, promoted: { pages: promoted.pages } };
-      emit(io, opts.output, format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : `${configTable(summary)}\n`);
-    });
+    .action(
+      async (opts: {
+        perf?: string;
+        config?: string;
+        duration: string;
+        sources: string;
+        skipUnavailable?: true;
+        pid?: number;
+        apply?: true;
+        aggrMs: number;
+        maxRegions: number;
+        maxSamples: number;
+        topology?: string;
+        record?: string;
+        log?: string;
+        sysfsRoot?: string;
+        format?: Format;
+        output?: string;
+      }) => {
+        const sources = [...new Set(opts.sources.split(',').map((s) => s.trim()).filter(Boolean))];
+        for (const s of sources) if (s !== 'damon' && s !== 'perf') throw usage(`--sources: unknown live source "${s}" (damon, perf)`);
+        const durationMs = parseDuration(opts.duration, '--duration');
+        const config = await load(io, opts.config);
+        const format = resolveFormat(opts.format, io, opts.output);
+        const resolveOut = (file: string | undefined) => (file ? path.resolve(io.cwd, file) : undefined);
+        for (const [flag, file] of [['--record', opts.record], ['--log', opts.log], ['-o', opts.output]] as const) if (file) checkOutputPath(resolveOut(file)!, flag);
+        io.stderr(opts.apply ? `pghot live: --apply: pages of pid ${opts.pid ?? '?'} are moved with move_pages(2)\n` : 'pghot live: dry run: no page is moved\n');
+        const log: string[] = [];
+        const { report, recording } = await runLive({
+          sysfsRoot: opts.sysfsRoot ? path.resolve(io.cwd, opts.sysfsRoot) : '/',
+          durationMs,
+          aggrMs: opts.aggrMs,
+          sources: sources as LiveSource[],
+          skipUnavailable: opts.skipUnavailable === true,
+          pid: opts.pid,
+          apply: opts.apply === true,
+          record: resolveOut(opts.record),
+          maxRegions: opts.maxRegions,
+          maxSamplesPerSecond: opts.maxSamples,
+          perf: opts.perf ? path.resolve(io.cwd, opts.perf) : undefined,
+          topology: opts.topology ? await readTopology(path.resolve(io.cwd, opts.topology)) : undefined,
+          engine: { mode: config.mode, stickyReady: config.stickyReady, tunables: config.tunables, plugins: config.plugins.filter((p) => p.kind !== 'source') },
+          notice: (line) => io.stderr(`${line}\n`),
+          onBatch: opts.log ? (line) => log.push(`${line}\n`) : undefined,
+        });
+        if (opts.record && recording !== null) writeOutputFile(resolveOut(opts.record)!, recording);
+        if (opts.log) writeOutputFile(resolveOut(opts.log)!, log.join(''));
+        const { promoted, ...rest } = report;
+        const summary = { ...rest, promoted: { folios: promoted.folios, pages: promoted.pages } };
+        emit(io, opts.output, format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : `${configTable(summary)}\n`);
+        if (report.live.stoppedBy) throw Object.assign(new Error('live'), { exitCode: report.live.stoppedBy === 'SIGINT' ? 130 : 143, code: 'pghot.exit' });
+      },
+    );
 
   program
     .command('plugins')

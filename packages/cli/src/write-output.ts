@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { usage } from './commands/simulate.js';
 
@@ -28,5 +28,15 @@ export function writeOutputFile(file: string, text: string): void {
     rmSync(tmp, { force: true });
     const code = (e as NodeJS.ErrnoException).code ?? '';
     throw usage(`cannot write ${file}: ${REASONS[code] ?? (e as Error).message}`);
+  }
+}
+
+/** Before a long run: the folder an output goes to exists and is writable, else one line naming the flag. */
+export function checkOutputPath(file: string, flag: string): void {
+  try {
+    accessSync(path.dirname(file), constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? '';
+    throw usage(`${flag} ${file}: ${REASONS[code] ?? (e as Error).message}`);
   }
 }

@@ -1,10 +1,12 @@
 import { defineBackend, type PghotPlugin } from './plugin.js';
 import { createPghot, type Pghot } from './pghot.js';
+import type { Platform } from './platform.js';
 import type { TopologySpec } from './topology.js';
 import type { PghotMode, TunablesInput } from './tunables.js';
 
 /** One batch the dry-run backend "moved". */
 export interface DryRunBatch {
+  reason: 'kmigrated' | 'policy';
   from: number;
   target: number;
   now: number;
@@ -37,7 +39,7 @@ export function dryRunBackend(options: { keepBatches?: boolean } = {}): DryRunBa
       engine.hooks.migrateBatch.tapPromise({ name: 'backend-dry-run', stage: 1000 }, async (batch) => {
         batch.status.fill(0);
         for (let i = 0; i < batch.length; i++) promotedPages += batch.nrPages[i]!;
-        if (keep) batches.push({ from: batch.from, target: batch.target, now: batch.now, pfns: Array.from(batch.pfn), nrPages: Array.from(batch.nrPages) });
+        if (keep) batches.push({ reason: batch.reason, from: batch.from, target: batch.target, now: batch.now, pfns: Array.from(batch.pfn), nrPages: Array.from(batch.nrPages) });
         return true;
       });
     },
@@ -65,6 +67,8 @@ export interface DryRunEngineOptions {
   tunables?: TunablesInput | undefined;
   stickyReady?: boolean | undefined;
   plugins?: readonly PghotPlugin[] | undefined;
+  /** The machine the plugins see (default: none; a live run passes the Linux platform). */
+  platform?: Platform | undefined;
 }
 
 /** An engine (no memory model) with a dry-run backend, to replay recorded data and see what it would promote. */
@@ -76,6 +80,7 @@ export function createDryRunEngine(options: DryRunEngineOptions = {}): { engine:
     ...(options.tunables ? { tunables: options.tunables } : {}),
     ...(options.stickyReady !== undefined ? { stickyReady: options.stickyReady } : {}),
     plugins: [...(options.plugins ?? []), backend],
+    ...(options.platform ? { platform: options.platform } : {}),
   });
   return { engine, backend };
 }

@@ -86,6 +86,8 @@ export interface CandidateBatch {
  */
 export interface MigrationBatch {
   readonly engine: Pghot;
+  /** Who asked: kmigrated's pass over hot sections, or a policy's promoteFolios (NUMAB2's fault path, HeMem's rounds…). */
+  readonly reason: 'kmigrated' | 'policy';
   readonly from: number;
   readonly target: number;
   readonly now: number;

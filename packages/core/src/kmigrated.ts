@@ -252,6 +252,7 @@ export class Kmigrated {
     this.#batchLength = 0;
     const outcome = await migrateBatch(this.#engine, {
       engine: this.#engine,
+      reason: 'kmigrated',
       from: this.nid,
       target: this.#batchTarget,
       now,

@@ -613,6 +613,7 @@ export class Pghot {
         ? { migratedFolios: 0, migratedPages: 0, failedFolios: 0, failedPages: 0, unclaimed: false }
         : await migrateBatch(this, {
             engine: this,
+            reason: 'policy',
             from,
             target,
             now,

@@ -1,3 +1,5 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { ConfigError } from '@pghot/core';
 import type { KernelFs } from './sysfs.js';
 
@@ -11,7 +13,10 @@ export interface PhysRange {
 }
 
 export interface DamonSettings {
+  /** paddr: the physical `ranges`; vaddr: the address space of `pid` (DAMON finds its regions). */
+  ops?: 'paddr' | 'vaddr';
   ranges: readonly PhysRange[];
+  pid?: number | undefined;
   /** DAMON's sampling, aggregation and regions-update intervals (µs): 5000 / 100000 / 60000000 by default. */
   sampleUs?: number;
   aggrUs?: number;
@@ -77,7 +82,69 @@ export class DamonSession {
       // not on yet (setup failed early): the removal below fails loudly if it really runs
     }
     fs.write(`${KDAMONDS}/nr_kdamonds`, 0);
+    rmSync(fs.path(STATE_FILE), { force: true });
   }
+}
+
+/**
+ * Where pghot notes the kdamond it creates (before creating it): a pghot killed by SIGKILL cannot
+ * remove its kdamond, and the next run must tell that leftover from a kdamond pghot did not create.
+ */
+export const STATE_FILE = '/run/pghot/kdamond.json';
+
+interface DamonState {
+  pid: number;
+  bootId: string;
+  /** The kdamond thread's pid once it runs (kdamonds/0/pid). */
+  kdamondPid: number | null;
+}
+
+const bootId = (fs: KernelFs) => fs.read('/proc/sys/kernel/random/boot_id') ?? '';
+
+function writeState(fs: KernelFs, state: DamonState): void {
+  const file = fs.path(STATE_FILE);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(state)}\n`);
+  renameSync(`${file}.tmp`, file);
+}
+
+function readState(fs: KernelFs): DamonState | null {
+  try {
+    return JSON.parse(readFileSync(fs.path(STATE_FILE), 'utf8')) as DamonState;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove the kdamond a killed pghot left behind, and only that: the state file must name a pghot
+ * process that is gone, from this boot, with exactly one kdamond whose thread is the one pghot
+ * started (or that never started). Returns a line saying what was removed, or null.
+ */
+export function removeLeftoverKdamond(fs: KernelFs): string | null {
+  const state = readState(fs);
+  if (state === null) return null;
+  const status = damonStatus(fs);
+  const stale = state.bootId !== bootId(fs) || !alive(state.pid);
+  if (!stale) return null;
+  const kdamondPid = Number(fs.read(`${KDAMONDS}/0/pid`) ?? -1);
+  const ours = status.kdamonds === 1 && (state.kdamondPid === null ? fs.read(`${KDAMONDS}/0/state`) !== 'on' : kdamondPid === state.kdamondPid);
+  if (state.bootId !== bootId(fs) || status.kdamonds === 0) {
+    rmSync(fs.path(STATE_FILE), { force: true });
+    return null;
+  }
+  if (!ours) return null;
+  new DamonSession(fs).stop();
+  return `removed the kdamond left by pghot pid ${state.pid}, which was killed before it could remove it`;
 }
 
 /** tried_regions/N/{start,end,nr_accesses,age}, directories sorted numerically (their names skip numbers). */
@@ -98,7 +165,11 @@ export function readTriedRegions(fs: KernelFs, dir: string): DamonRegion[] {
  * runs, and pghot never stops, changes or reconfigures a kdamond it did not create. Anything that
  * fails after the first write is torn down before the error is thrown.
  */
-export function startDamon(fs: KernelFs, settings: DamonSettings): DamonSession {
+export function startDamon(fs: KernelFs, settings: DamonSettings, onNotice: (line: string) => void = () => {}): DamonSession {
+  if (damonStatus(fs).available) {
+    const removed = removeLeftoverKdamond(fs);
+    if (removed) onNotice(removed);
+  }
   const status = damonStatus(fs);
   if (!status.available) throw new ConfigError(`DAMON is not available: ${fs.path(KDAMONDS)} is missing (a kernel with CONFIG_DAMON_SYSFS, as root)`, { code: 'PGHOT_DAMON_MISSING' });
   if (status.kdamonds !== 0) {
@@ -107,15 +178,21 @@ export function startDamon(fs: KernelFs, settings: DamonSettings): DamonSession 
       { code: 'PGHOT_DAMON_BUSY' },
     );
   }
-  if (settings.ranges.length === 0) throw new ConfigError('DAMON needs at least one physical address range to monitor', { code: 'PGHOT_DAMON' });
+  const ops = settings.ops ?? 'paddr';
+  if (ops === 'paddr' && settings.ranges.length === 0) throw new ConfigError('DAMON needs at least one physical address range to monitor', { code: 'PGHOT_DAMON' });
+  if (ops === 'vaddr' && settings.pid === undefined) throw new ConfigError('DAMON vaddr monitoring needs a pid', { code: 'PGHOT_DAMON' });
+  const state: DamonState = { pid: process.pid, bootId: bootId(fs), kdamondPid: null };
+  writeState(fs, state);
   fs.write(`${KDAMONDS}/nr_kdamonds`, 1);
   const session = new DamonSession(fs);
   try {
     const ctx = `${KDAMONDS}/0/contexts/0`;
     fs.write(`${KDAMONDS}/0/contexts/nr_contexts`, 1);
-    const ops = (fs.read(`${ctx}/avail_operations`) ?? '').split(/\s+/);
-    if (!ops.includes('paddr')) throw new ConfigError(`DAMON on this kernel has no physical-address monitoring (avail_operations: ${ops.join(' ') || 'none'})`, { code: 'PGHOT_DAMON' });
-    fs.write(`${ctx}/operations`, 'paddr');
+    const avail = (fs.read(`${ctx}/avail_operations`) ?? '').split(/\s+/).filter(Boolean);
+    if (!avail.includes(ops)) {
+      throw new ConfigError(`DAMON on this kernel has no ${ops === 'paddr' ? 'physical' : 'virtual'}-address monitoring (avail_operations: ${avail.join(' ') || 'none'})`, { code: 'PGHOT_DAMON' });
+    }
+    fs.write(`${ctx}/operations`, ops);
     const attrs = `${ctx}/monitoring_attrs`;
     fs.write(`${attrs}/intervals/sample_us`, settings.sampleUs ?? 5000);
     fs.write(`${attrs}/intervals/aggr_us`, settings.aggrUs ?? 100_000);
@@ -123,12 +200,15 @@ export function startDamon(fs: KernelFs, settings: DamonSettings): DamonSession 
     fs.write(`${attrs}/nr_regions/min`, settings.minRegions ?? 10);
     fs.write(`${attrs}/nr_regions/max`, settings.maxRegions ?? 1000);
     fs.write(`${ctx}/targets/nr_targets`, 1);
-    const regions = `${ctx}/targets/0/regions`;
-    fs.write(`${regions}/nr_regions`, settings.ranges.length);
-    settings.ranges.forEach((r, i) => {
-      fs.write(`${regions}/${i}/start`, r.start);
-      fs.write(`${regions}/${i}/end`, r.end);
-    });
+    if (ops === 'vaddr') fs.write(`${ctx}/targets/0/pid_target`, settings.pid!);
+    else {
+      const regions = `${ctx}/targets/0/regions`;
+      fs.write(`${regions}/nr_regions`, settings.ranges.length);
+      settings.ranges.forEach((r, i) => {
+        fs.write(`${regions}/${i}/start`, r.start);
+        fs.write(`${regions}/${i}/end`, r.end);
+      });
+    }
     // a stat scheme matching every region: DAMON then reports each region in tried_regions
     const scheme = `${ctx}/schemes/0`;
     fs.write(`${ctx}/schemes/nr_schemes`, 1);
@@ -137,6 +217,8 @@ export function startDamon(fs: KernelFs, settings: DamonSettings): DamonSession 
     fs.write(`${scheme}/access_pattern/nr_accesses/max`, 4294967295);
     fs.write(`${scheme}/access_pattern/age/max`, 4294967295);
     fs.write(`${KDAMONDS}/0/state`, 'on');
+    const kdamondPid = Number(fs.read(`${KDAMONDS}/0/pid`));
+    writeState(fs, { ...state, kdamondPid: Number.isInteger(kdamondPid) ? kdamondPid : null });
     return session;
   } catch (e) {
     session.stop();

@@ -9,6 +9,8 @@ export interface FakeKernelOptions {
   operations?: string;
   /** What update_schemes_tried_regions shows: directories 0, 2, 4… as on 6.18. */
   regions?: readonly DamonRegion[];
+  /** Present the memory-sampling PMU's sysfs node (perf's choice of event). */
+  pmu?: 'ibs' | 'pebs';
   /** /proc/iomem and /proc/vmstat text. */
   iomem?: string;
   vmstat?: string;
@@ -37,6 +39,7 @@ export function writeFakeKernelTree(root: string, options: FakeKernelOptions = {
     [`${ctx}/monitoring_attrs/nr_regions/max`]: 1000,
     [`${ctx}/targets/nr_targets`]: 0,
     [`${ctx}/targets/0/regions/nr_regions`]: 0,
+    [`${ctx}/targets/0/pid_target`]: 0,
     [`${ctx}/schemes/nr_schemes`]: 0,
     [`${scheme}/action`]: 'stat',
     [`${scheme}/access_pattern/sz/max`]: 0,
@@ -45,6 +48,8 @@ export function writeFakeKernelTree(root: string, options: FakeKernelOptions = {
     'proc/iomem': options.iomem ?? '00001000-0009fbff : System RAM\n00100000-bfffffff : System RAM\n100000000-63fffffff : System RAM',
     'proc/vmstat': options.vmstat ?? 'pgpromote_success 0\npgmigrate_success 0',
   };
+  if (options.pmu === 'ibs') files['sys/bus/event_source/devices/ibs_op/type'] = 11;
+  if (options.pmu === 'pebs') files['sys/bus/event_source/devices/cpu/events/mem-loads'] = 'event=0xcd,umask=0x1,ldlat=3';
   // target regions: one per System RAM range pghot will write (room for 8)
   for (let i = 0; i < 8; i++) Object.assign(files, { [`${ctx}/targets/0/regions/${i}/start`]: 0, [`${ctx}/targets/0/regions/${i}/end`]: 0 });
   (options.regions ?? []).forEach((r, i) => {

@@ -1,8 +1,11 @@
 export { KernelFs, parseList } from './sysfs.js';
 export { readLinuxTopology, toTopologySpec, type LinuxNode, type LinuxTopology } from './topology.js';
 export { readVmstat, vmstatDelta } from './vmstat.js';
-export { DAMON_ADMIN, DamonSession, damonStatus, readTriedRegions, startDamon, stopOnSignals, type DamonRegion, type DamonSettings, type DamonStatus, type PhysRange } from './damon.js';
+export { DAMON_ADMIN, DamonSession, damonStatus, readTriedRegions, removeLeftoverKdamond, startDamon, STATE_FILE, stopOnSignals, type DamonRegion, type DamonSettings, type DamonStatus, type PhysRange } from './damon.js';
 export { readPagemap, type PagemapEntry } from './pagemap.js';
 export { movePages, MPOL_MF_MOVE, type MovePagesResult } from './move-pages.js';
 export { readSystemRam } from './iomem.js';
 export { writeFakeKernelTree, type FakeKernelOptions } from './fake-tree.js';
+export { findPerf, perfEvent, perfStatus, PERF_SCRIPT_FIELDS, samplingPmu, startPerfStream, type PerfEvent, type PerfStatus, type PerfStream, type PerfStreamOptions, type SamplingPmu } from './perf.js';
+export { LinuxPlatform, readMappings, type Mapping } from './platform.js';
+export { movePagesBackend, type AppliedBatch } from './backend.js';

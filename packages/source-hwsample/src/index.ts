@@ -2,8 +2,8 @@ import { defineSource, parsePluginOptions, PGHOT_SRC, type Pghot, type PghotPlug
 import { SyncHook } from 'tapable';
 import { z } from 'zod';
 
-export { readSamples, SampleParseError, type SampleFile, type SampleFormat } from './perf.js';
-export { replaySamples, type SamplesReport, type ReplayOptions } from './replay.js';
+export { parsePerfScriptSample, readSamples, SampleParseError, type PerfSample, type SampleFile, type SampleFormat } from './perf.js';
+export { replaySamples, SampleFeed, type SamplesReport, type ReplayOptions } from './replay.js';
 
 /**
  * Sampler presets. IBS: op sampling at the kernel pghot driver's period 10,000, L3-miss only (Zen 4+),

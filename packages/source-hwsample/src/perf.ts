@@ -76,14 +76,35 @@ interface Sink {
   sample(event: string, physPfn: number, timeMs: number, cpu: number): void;
 }
 
-function parsePerfScriptLine(text: string, lineNo: number, sink: Sink): void {
+/** One perf script sample, filled in place by parsePerfScriptSample. */
+export interface PerfSample {
+  event: string;
+  /** physical address >> 12; 0 when perf resolved none; NaN beyond 2^52. */
+  pfn: number;
+  timeMs: number;
+  /** -1 when the line has no CPU. */
+  cpu: number;
+  /** The virtual (data) address. */
+  addr: number;
+}
+
+/** Parse one `perf script -F comm,tid[,cpu],time,event,addr,phys_addr` line into `out`; false when it is not one. */
+export function parsePerfScriptSample(text: string, out: PerfSample): boolean {
   const m = PERF_SCRIPT.exec(text);
-  if (!m) return sink.bad(lineNo, text, 'not a perf script sample line (comm tid [cpu] time: event: addr phys_addr [page_size])');
-  const pfn = physToPfn(m[8]!);
-  if (Number.isNaN(pfn)) return sink.bad(lineNo, text, 'physical address beyond 2^52');
+  if (!m) return false;
   const frac = m[5]!;
-  const timeMs = Number(m[4]) * 1000 + Number(frac) / 10 ** (frac.length - 3);
-  sink.sample(m[6]!, pfn, timeMs, m[3] === undefined ? -1 : Number(m[3]));
+  out.event = m[6]!;
+  out.pfn = physToPfn(m[8]!);
+  out.timeMs = Number(m[4]) * 1000 + Number(frac) / 10 ** (frac.length - 3);
+  out.cpu = m[3] === undefined ? -1 : Number(m[3]);
+  out.addr = Number.parseInt(m[7]!, 16);
+  return true;
+}
+
+function parsePerfScriptLine(text: string, lineNo: number, sink: Sink, sample: PerfSample): void {
+  if (!parsePerfScriptSample(text, sample)) return sink.bad(lineNo, text, 'not a perf script sample line (comm tid [cpu] time: event: addr phys_addr [page_size])');
+  if (Number.isNaN(sample.pfn)) return sink.bad(lineNo, text, 'physical address beyond 2^52');
+  sink.sample(sample.event, sample.pfn, sample.timeMs, sample.cpu);
 }
 
 /** Read a perf sample file (perf script text, or `perf mem report -D -x,` CSV), streaming. */
@@ -98,6 +119,7 @@ export async function readSamples(file: string, options: { maxErrors?: number } 
   let format: SampleFormat | null = null;
   let csv: { columns: number; phys: number; cpu: number } | null = null;
   let row = 0;
+  const parsed: PerfSample = { event: '', pfn: 0, timeMs: 0, cpu: -1, addr: 0 };
   const sink: Sink = {
     bad(lineNo, text, why) {
       if (malformed >= maxErrors) throw new SampleParseError(file, lineNo, text, why);
@@ -151,7 +173,7 @@ export async function readSamples(file: string, options: { maxErrors?: number } 
         }
         // no time column: rows are 1 ms apart, in file order
         sink.sample('mem', pfn, row++, csv.cpu >= 0 ? Number(fields[csv.cpu]) : -1);
-      } else parsePerfScriptLine(text, lines, sink);
+      } else parsePerfScriptLine(text, lines, sink, parsed);
     }
   } catch (e) {
     if (e instanceof SampleParseError) throw e;

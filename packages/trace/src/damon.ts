@@ -3,6 +3,7 @@ import { inflateSync } from 'node:zlib';
 import {
   createDryRunEngine,
   NUMA_NO_NODE,
+  type Pghot,
   type PghotMode,
   type PghotPlugin,
   type TopologySpec,
@@ -158,42 +159,66 @@ export interface DamonReport {
 }
 
 /**
- * Drive pghot's store directly with DAMON region heat: per snapshot in time order (ms since the
- * first; 100 ms apart when the input has no time), the pages of each region at or above
- * minNrAccesses are reported once (source `damon`, NUMA_NO_NODE), kmigrated waking as time passes;
- * a dry-run backend records what would be promoted.
+ * DAMON region heat into an engine, one snapshot at a time as it arrives (a replay, or a live
+ * kdamond): at each snapshot's time (ms since `originNs`, default the first snapshot's; 100 ms
+ * apart when the input has no time) kmigrated catches up, then the pages of each region at or
+ * above minNrAccesses are reported once (source `damon`, NUMA_NO_NODE).
  */
-export async function replayDamon(input: DamonInput, options: DamonReplayOptions = {}): Promise<DamonReport> {
-  const { engine, backend } = createDryRunEngine(options);
-  const src = engine.registerSource('damon');
-  engine.enableSource(src);
-  await engine.init();
-  const min = options.minNrAccesses ?? 1;
-  const batch = new Float64Array(65_536);
-  const t0 = input.snapshots[0]?.timeNs ?? 0;
-  let hotRegions = 0;
-  let reported = 0;
-  let now = 0;
-  for (let k = 0; k < input.snapshots.length; k++) {
-    const s = input.snapshots[k]!;
-    now = s.timeNs === null ? k * 100 : Math.floor((s.timeNs - t0) / 1e6);
-    await engine.advance(now);
+export class DamonFeed {
+  readonly #engine: Pghot;
+  readonly #src: number;
+  readonly #min: number;
+  readonly #batch = new Float64Array(65_536);
+  #originNs: number | null;
+  #k = 0;
+  now = 0;
+  hotRegions = 0;
+  reportedPages = 0;
+
+  constructor(engine: Pghot, options: { minNrAccesses?: number; originNs?: number } = {}) {
+    this.#engine = engine;
+    this.#src = engine.sourceId('damon') >= 0 ? engine.sourceId('damon') : engine.registerSource('damon');
+    engine.enableSource(this.#src);
+    this.#min = options.minNrAccesses ?? 1;
+    this.#originNs = options.originNs ?? null;
+  }
+
+  async push(s: RegionSnapshot): Promise<void> {
+    const engine = this.#engine;
+    const batch = this.#batch;
+    if (this.#originNs === null) this.#originNs = s.timeNs ?? 0;
+    this.now = s.timeNs === null ? this.#k * 100 : Math.floor((s.timeNs - this.#originNs) / 1e6);
+    this.#k++;
+    await engine.advance(this.now);
     let n = 0;
     for (const r of s.regions) {
-      if (r.nrAccesses < min) continue;
-      hotRegions++;
+      if (r.nrAccesses < this.#min) continue;
+      this.hotRegions++;
       for (let pfn = Math.floor(r.start / 4096); pfn < Math.ceil(r.end / 4096); pfn++) {
         batch[n++] = pfn;
         if (n === batch.length) {
-          engine.recordAccesses(src, batch, NUMA_NO_NODE, now, n);
-          reported += n;
+          engine.recordAccesses(this.#src, batch, NUMA_NO_NODE, this.now, n);
+          this.reportedPages += n;
           n = 0;
         }
       }
     }
-    engine.recordAccesses(src, batch, NUMA_NO_NODE, now, n);
-    reported += n;
+    engine.recordAccesses(this.#src, batch, NUMA_NO_NODE, this.now, n);
+    this.reportedPages += n;
   }
+}
+
+/**
+ * Drive pghot's store directly with DAMON region heat (a DamonFeed over the input, in time order),
+ * kmigrated waking as time passes; a dry-run backend records what would be promoted.
+ */
+export async function replayDamon(input: DamonInput, options: DamonReplayOptions = {}): Promise<DamonReport> {
+  const { engine, backend } = createDryRunEngine(options);
+  const feed = new DamonFeed(engine, options);
+  await engine.init();
+  for (const s of input.snapshots) await feed.push(s);
+  const { now, hotRegions } = feed;
+  const reported = feed.reportedPages;
   await engine.advance(now + engine.tunables.kmigrated_sleep_ms);
   await engine.shutdown();
   const vmstat = engine.vmstat();

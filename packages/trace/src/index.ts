@@ -2,5 +2,5 @@ export { readLackey, type AccessBatch, type LackeyStats, type LackeyOptions } fr
 export { PgtraceWriter, PgtraceReader, PGTRACE_MAGIC, type PgtraceInfo } from './pgtrace.js';
 export { lackeyToPgtrace, pgtraceToLackey, type ConvertResult } from './convert.js';
 export { lackeyWorkload, pgtraceWorkload, traceWorkload } from './workload.js';
-export { readDamon, replayDamon, type DamonInput, type DamonReport, type DamonReplayOptions, type RegionSnapshot, type DamonRegion, type DamonFormat } from './damon.js';
+export { DamonFeed, readDamon, replayDamon, type DamonInput, type DamonReport, type DamonReplayOptions, type RegionSnapshot, type DamonRegion, type DamonFormat } from './damon.js';
 export { TraceParseError, traceFileError } from './errors.js';

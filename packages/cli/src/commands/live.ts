@@ -1,8 +1,30 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KernelFs, readSystemRam, readVmstat, startDamon, stopOnSignals, vmstatDelta, type DamonRegion } from '@pghot/linux';
-import { replayDamon, type DamonInput, type DamonReplayOptions } from '@pghot/trace';
-import { writeOutputFile } from '../write-output.js';
+import { ConfigError, createDryRunEngine, STANDIN_TOPOLOGY, Topology, type MigrationBatch, type PghotMode, type PghotPlugin, type TopologySpec, type TunablesInput } from '@pghot/core';
+import {
+  damonStatus,
+  findPerf,
+  KernelFs,
+  LinuxPlatform,
+  movePagesBackend,
+  perfEvent,
+  readLinuxTopology,
+  readSystemRam,
+  readVmstat,
+  samplingPmu,
+  startDamon,
+  startPerfStream,
+  toTopologySpec,
+  vmstatDelta,
+  type AppliedBatch,
+  type DamonRegion,
+  type DamonSession,
+  type PerfStream,
+} from '@pghot/linux';
+import { parsePerfScriptSample, SampleFeed, type PerfSample } from '@pghot/source-hwsample';
+import { DamonFeed } from '@pghot/trace';
 import { usage } from './simulate.js';
+
+export type LiveSource = 'damon' | 'perf';
 
 export interface LiveOptions {
   /** Where the kernel's files are: `/`, or a fake tree in tests. */
@@ -10,9 +32,26 @@ export interface LiveOptions {
   durationMs: number;
   /** DAMON's aggregation interval, and how often pghot reads the regions. */
   aggrMs: number;
-  /** Save what DAMON reported as damon:damon_aggregated text, which `pghot run --damon` replays. */
+  sources: readonly LiveSource[];
+  /** Go on with the other sources when one cannot run (a busy DAMON, no perf), saying so. */
+  skipUnavailable: boolean;
+  /** Monitor (and with apply, move the pages of) this process. */
+  pid?: number | undefined;
+  /** Move pages with move_pages(2) (needs pid); otherwise a dry run. */
+  apply: boolean;
+  /** Save the input (DAMON regions as damon:damon_aggregated text, or perf script lines), which `pghot run` replays. */
   record?: string | undefined;
-  replay: DamonReplayOptions;
+  /** Caps: DAMON's maximum number of regions, and perf samples kept per second. */
+  maxRegions: number;
+  maxSamplesPerSecond: number;
+  /** The perf binary (default: perf on PATH). */
+  perf?: string | undefined;
+  topology?: TopologySpec | undefined;
+  engine: { mode: PghotMode; tunables: TunablesInput; stickyReady: boolean; plugins: readonly PghotPlugin[] };
+  /** One line for stderr: what pghot chose or skipped. */
+  notice: (line: string) => void;
+  /** Each batch kmigrated (or a policy) moved or would move, as it happens: one JSON line. */
+  onBatch?: ((line: string) => void) | undefined;
 }
 
 /** `30s`, `300ms`, `2m`, or seconds. */
@@ -24,56 +63,303 @@ export function parseDuration(text: string, flag: string): number {
   return n;
 }
 
-/** Snapshots as damon:damon_aggregated tracepoint lines (perf script's shape), times in s since the start. */
-function aggregatedText(snapshots: { timeNs: number; regions: DamonRegion[] }[]): string {
-  return snapshots
-    .flatMap((s) => {
-      const t = `${Math.floor(s.timeNs / 1e9)}.${String(Math.floor((s.timeNs % 1e9) / 1000)).padStart(6, '0')}`;
-      return s.regions.map((r) => `pghot-live 0 [000] ${t}: damon:damon_aggregated: target_id=0 nr_regions=${s.regions.length} ${r.start}-${r.end}: ${r.nrAccesses} ${r.age}`);
-    })
-    .join('\n')
-    .concat('\n');
+/** s.µs as perf prints times. */
+const perfTime = (ns: number) => `${Math.floor(ns / 1e9)}.${String(Math.floor((ns % 1e9) / 1000)).padStart(6, '0')}`;
+
+/** One DAMON snapshot as damon:damon_aggregated tracepoint lines (perf script's shape). */
+function aggregatedLines(timeNs: number, regions: readonly DamonRegion[]): string {
+  const t = perfTime(timeNs);
+  return regions.map((r) => `pghot-live 0 [000] ${t}: damon:damon_aggregated: target_id=0 nr_regions=${regions.length} ${r.start}-${r.end}: ${r.nrAccesses} ${r.age}\n`).join('');
+}
+
+/** CLOCK_MONOTONIC in ns: the clock of perf's `-k mono` sample times. */
+const monotonicNs = () => Number(process.hrtime.bigint());
+
+/**
+ * vaddr regions as the physical regions they map to now (runs of consecutive PFNs of the
+ * process), so that the store gets PFNs and a recording replays like a paddr one.
+ */
+function physicalRegions(platform: LinuxPlatform, regions: readonly DamonRegion[]): DamonRegion[] {
+  const out: DamonRegion[] = [];
+  const pid = platform.pid!;
+  for (const r of regions) {
+    if (r.nrAccesses < 1) continue;
+    for (const m of platform.mappings) {
+      const start = Math.max(r.start, m.start);
+      const end = Math.min(r.end, m.end);
+      if (start >= end) continue;
+      const first = m.firstPage + (start - m.start) / 4096;
+      const pages = (end - start) / 4096;
+      const walk = { pfn: new Float64Array(pages), head: new Float64Array(pages) };
+      platform.walk(pid, first, pages, walk);
+      for (let i = 0; i < pages; i++) {
+        const pfn = walk.pfn[i]!;
+        if (pfn <= 0) continue;
+        const last = out[out.length - 1];
+        if (last && last.end === pfn * 4096 && last.nrAccesses === r.nrAccesses) last.end += 4096;
+        else out.push({ start: pfn * 4096, end: (pfn + 1) * 4096, nrAccesses: r.nrAccesses, age: r.age });
+      }
+    }
+  }
+  return out;
+}
+
+/** The engine's topology: --topology, else the machine's when it has a lower tier, else core's stand-in. */
+function chooseTopology(fs: KernelFs, file: TopologySpec | undefined): { spec: TopologySpec; source: string; note: string | null } {
+  if (file) return { spec: file, source: 'file', note: null };
+  let why: string;
+  try {
+    const spec = toTopologySpec(readLinuxTopology(fs));
+    if (new Topology(spec).lowerTierNodeIds.length > 0) return { spec, source: 'machine', note: null };
+    why = `this machine has one memory tier (${spec.nodes.length} node${spec.nodes.length === 1 ? '' : 's'})`;
+  } catch (e) {
+    why = `its topology could not be read (${(e as Error).message})`;
+  }
+  return { spec: STANDIN_TOPOLOGY, source: 'stand-in', note: `${why}: memory above 4 GiB stands in for the lower tier (--topology FILE to choose)` };
+}
+
+/** What the perf source saw, before and after the cap. */
+interface PerfCounts {
+  lines: number;
+  samples: number;
+  resolved: number;
+  unresolved: number;
+  /** Over --max-samples in their second: not recorded, not fed. */
+  dropped: number;
+  malformed: number;
 }
 
 /**
- * A live run with DAMON: physical-address monitoring of the machine's System RAM for the duration,
- * the regions read every aggregation interval, then pghot's store and kmigrated driven with them (a
- * dry run: what would be promoted), with the real /proc/vmstat deltas. DAMON's kdamond is pghot's
- * own and is removed on every exit path; a busy DAMON is left alone and refused (exit 2).
+ * A live run on this machine: the chosen sources watch the real memory for the duration (DAMON's
+ * kdamond created by pghot, perf sampling), and each snapshot and sample goes into pghot's store as
+ * it arrives — through the same feeds as `pghot run --damon` / `--samples`, so a recording replays
+ * to the same decisions — with kmigrated, the configured policies, and a backend that logs each
+ * batch (dry run) or moves it with move_pages(2) (--apply --pid). Everything pghot started is
+ * stopped on every exit path; SIGINT or SIGTERM ends the run early with its report.
  */
 export async function runLive(o: LiveOptions) {
   const fs = new KernelFs(o.sysfsRoot);
-  if (o.sysfsRoot === '/' && process.getuid?.() !== 0) throw usage('pghot live needs root: DAMON\'s sysfs, /proc/iomem and pagemap are root-only');
-  const ranges = readSystemRam(fs);
-  const before = readVmstat(fs);
-  const started = performance.now();
-  const session = startDamon(fs, { ranges, aggrUs: o.aggrMs * 1000 });
-  const removeHandlers = stopOnSignals(session);
-  const snapshots: { timeNs: number; regions: DamonRegion[] }[] = [];
-  try {
-    for (let t = o.aggrMs; t <= o.durationMs; t += o.aggrMs) {
-      await sleep(Math.max(0, started + t - performance.now()));
-      snapshots.push({ timeNs: Math.round((performance.now() - started) * 1e6), regions: session.regions() });
-    }
-  } finally {
-    session.stop();
-    removeHandlers();
+  if (o.sysfsRoot === '/' && process.getuid?.() !== 0) throw usage("pghot live needs root: DAMON's sysfs, perf's physical addresses, /proc/iomem and pagemap are root-only");
+  if (o.sources.length === 0) throw usage('pghot live needs a source: --sources damon, perf or damon,perf');
+  if (o.apply && o.pid === undefined) throw usage('--apply moves the pages of one process: name it with --pid');
+  if (o.record && o.sources.length > 1) throw usage('--record saves one source\'s input (pghot run replays one): choose --sources damon or --sources perf');
+
+  const platform = new LinuxPlatform(fs, { pid: o.pid });
+  const topology = chooseTopology(fs, o.topology);
+  if (topology.note) o.notice(`pghot live: ${topology.note}`);
+
+  // which sources can run: refused in one line, or skipped (--skip-unavailable) while another can
+  const skipped: { source: LiveSource; reason: string }[] = [];
+  const perfBinary = o.perf ?? findPerf();
+  const unavailable = (source: LiveSource): string | null => {
+    if (source === 'perf') return perfBinary ? null : 'perf is not installed (Debian: apt-get install linux-perf)';
+    const status = damonStatus(fs);
+    if (!status.available) return `DAMON is not available: ${fs.path('/sys/kernel/mm/damon/admin/kdamonds')} is missing (a kernel with CONFIG_DAMON_SYSFS)`;
+    return null;
+  };
+  const sources = o.sources.filter((s) => {
+    const why = unavailable(s);
+    if (why === null) return true;
+    if (!o.skipUnavailable || o.sources.length === 1) throw new ConfigError(why, { code: 'PGHOT_LIVE' });
+    skipped.push({ source: s, reason: why });
+    o.notice(`pghot live: skipping ${s}: ${why}`);
+    return false;
+  });
+
+  const applied = { batches: 0, requested: 0, notMapped: 0, status: {} as Record<string, number> };
+  const appliedBy = new WeakMap<MigrationBatch, AppliedBatch>();
+  const plugins = [...o.engine.plugins];
+  if (o.apply) {
+    plugins.push(
+      movePagesBackend(platform, (batch, a) => {
+        appliedBy.set(batch, a);
+        applied.batches++;
+        applied.requested += a.requested;
+        applied.notMapped += a.notMapped;
+        for (const [k, v] of Object.entries(a.status)) applied.status[k] = (applied.status[k] ?? 0) + v;
+      }),
+    );
   }
+  const { engine, backend } = createDryRunEngine({ topology: topology.spec, mode: o.engine.mode, tunables: o.engine.tunables, stickyReady: o.engine.stickyReady, plugins, platform });
+  engine.hooks.afterMigrate.tap('pghot-live-log', (batch, outcome) => {
+    const a = appliedBy.get(batch);
+    const line = { now: batch.now, reason: batch.reason, from: batch.from, target: batch.target, pfns: Array.from(batch.pfn), nrPages: Array.from(batch.nrPages), moved: o.apply ? outcome.migratedFolios : 0, ...(a ? { status: a.status, notMapped: a.notMapped } : {}) };
+    o.onBatch?.(JSON.stringify(line));
+  });
+
+  const recording: string[] = [];
+  const before = readVmstat(fs);
+  const startNs = monotonicNs();
+  const both = sources.length > 1;
+  // one clock for both sources (monotonic ms since the start); one source keeps its replay's origin
+  const damonFeed = sources.includes('damon') ? new DamonFeed(engine, both ? { originNs: startNs } : {}) : null;
+  let event = perfEvent(null);
+  if (sources.includes('perf')) {
+    event = perfEvent(samplingPmu(fs));
+    if (event.pmu === null) o.notice('pghot live: no IBS or PEBS PMU here: perf samples software page faults with their physical addresses as a stand-in');
+  }
+  const sampleFeed = sources.includes('perf') ? new SampleFeed(engine, event.pmu === null ? 'hintfaults' : 'hwhints', both ? { originMs: Math.floor(startNs / 1e6) } : {}) : null;
+  await engine.init();
+
+  // work for the engine runs one item at a time, in arrival order
+  let queue: Promise<void> = Promise.resolve();
+  const enqueue = (work: () => Promise<void>) => {
+    queue = queue.then(work);
+  };
+
+  // perf: lines parsed as they stream in, capped per second of sample time, fed in bursts
+  const perf: PerfCounts = { lines: 0, samples: 0, resolved: 0, unresolved: 0, dropped: 0, malformed: 0 };
+  const pending = { pfn: new Float64Array(65_536), timeMs: new Float64Array(65_536), cpu: new Int32Array(65_536), n: 0 };
+  const sample: PerfSample = { event: '', pfn: 0, timeMs: 0, cpu: -1, addr: 0 };
+  let second = -1;
+  let inSecond = 0;
+  /** Hand the samples gathered so far to the engine's queue. */
+  const drainSamples = () => {
+    const n = pending.n;
+    if (n === 0) return;
+    const batch = { pfn: pending.pfn.slice(0, n), timeMs: pending.timeMs.slice(0, n), cpu: pending.cpu.slice(0, n) };
+    pending.n = 0;
+    enqueue(async () => {
+      for (let i = 0; i < n; i++) {
+        const jiffy = sampleFeed!.push(batch.pfn[i]!, batch.timeMs[i]!, batch.cpu[i]!);
+        if (jiffy) await jiffy;
+      }
+    });
+  };
+  const onPerfLine = (line: string) => {
+    perf.lines++;
+    if (!parsePerfScriptSample(line, sample) || Number.isNaN(sample.pfn)) {
+      perf.malformed++;
+      return;
+    }
+    perf.samples++;
+    const s = Math.floor(sample.timeMs / 1000);
+    if (s !== second) {
+      second = s;
+      inSecond = 0;
+    }
+    if (inSecond >= o.maxSamplesPerSecond) {
+      perf.dropped++;
+      return;
+    }
+    inSecond++;
+    if (o.record) recording.push(`${line}\n`);
+    if (sample.pfn === 0) {
+      perf.unresolved++;
+      return;
+    }
+    perf.resolved++;
+    if (pending.n === pending.pfn.length) drainSamples();
+    pending.pfn[pending.n] = sample.pfn;
+    pending.timeMs[pending.n] = sample.timeMs;
+    pending.cpu[pending.n] = sample.cpu;
+    pending.n++;
+  };
+
+  const damon = { ops: 'paddr' as 'paddr' | 'vaddr', snapshots: 0, regions: 0 };
+  let session: DamonSession | null = null;
+  let stream: PerfStream | null = null;
+  const cleanup = () => {
+    session?.stop();
+    stream?.kill();
+  };
+  let stoppedBy: NodeJS.Signals | null = null;
+  let wake: () => void = () => {};
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stoppedBy !== null) {
+      // a second signal: stop now
+      cleanup();
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    stoppedBy = signal;
+    wake();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.once('exit', cleanup);
+  const ranges = damonFeed ? readSystemRam(fs) : [];
+  try {
+    if (damonFeed) {
+      const avail = (fs.read('/sys/kernel/mm/damon/admin/kdamonds/0/contexts/0/avail_operations') ?? '').split(/\s+/);
+      damon.ops = o.pid !== undefined && avail.includes('vaddr') ? 'vaddr' : 'paddr';
+      if (o.pid !== undefined && damon.ops === 'paddr') o.notice('pghot live: DAMON here monitors physical addresses only: it watches all System RAM, not just --pid');
+      try {
+        session = startDamon(fs, { ops: damon.ops, ranges, pid: o.pid, aggrUs: o.aggrMs * 1000, maxRegions: o.maxRegions, minRegions: Math.min(10, o.maxRegions) }, (line) => o.notice(`pghot live: ${line}`));
+      } catch (e) {
+        if (!(e instanceof ConfigError) || !o.skipUnavailable || sources.length === 1) throw e;
+        skipped.push({ source: 'damon', reason: e.message });
+        o.notice(`pghot live: skipping damon: ${e.message}`);
+      }
+    }
+    if (sampleFeed) {
+      stream = startPerfStream({ perf: perfBinary!, event, pid: o.pid, onLine: onPerfLine });
+    }
+    if (session === null && stream === null) throw new ConfigError('no live source could start', { code: 'PGHOT_LIVE' });
+    const started = performance.now();
+    let perfFailed = false;
+    // perf failed: end the run; stop() below rethrows perf's message
+    stream?.done.catch(() => {
+      perfFailed = true;
+      wake();
+    });
+    for (let t = o.aggrMs; t <= o.durationMs && stoppedBy === null && !perfFailed; t += o.aggrMs) {
+      await Promise.race([sleep(Math.max(0, started + t - performance.now())), new Promise<void>((resolve) => (wake = resolve))]);
+      if (stoppedBy !== null || perfFailed) break;
+      if (session) {
+        const raw = session.regions();
+        const regions = damon.ops === 'vaddr' ? physicalRegions(platform, raw) : raw;
+        // µs, as the recording prints it, so that its replay computes the same jiffies
+        const timeNs = Math.floor(monotonicNs() / 1000) * 1000;
+        damon.snapshots++;
+        damon.regions += raw.length;
+        if (o.record) recording.push(aggregatedLines(timeNs, regions));
+        enqueue(() => damonFeed!.push({ timeNs, regions }));
+      }
+      drainSamples();
+      await queue;
+    }
+    session?.stop();
+    if (stream) await stream.stop();
+    drainSamples();
+    await queue;
+  } finally {
+    cleanup();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('exit', cleanup);
+  }
+  // one more kmigrated wake for the last records, as the replays end
+  if (sampleFeed) await sampleFeed.finish();
+  if (damonFeed) await engine.advance(Math.max(damonFeed.now, sampleFeed?.now ?? 0) + engine.tunables.kmigrated_sleep_ms);
+  await engine.shutdown();
   const after = readVmstat(fs);
-  const input: DamonInput = { file: 'live', format: 'damon_aggregated', snapshots, incomplete: 0, aggrUs: o.aggrMs * 1000 };
-  if (o.record) writeOutputFile(o.record, aggregatedText(snapshots));
-  const report = await replayDamon(input, o.replay);
-  return {
-    ...report,
+  const vmstat = engine.vmstat();
+  const promotedPfns = backend.batches.flatMap((b) => b.pfns);
+  const report = {
+    schemaVersion: 1 as const,
     kind: 'live' as const,
+    mode: engine.mode,
+    tunables: { ...engine.tunables.toJSON() },
+    sources: [
+      ...(damonFeed && session ? [{ name: 'damon', ops: damon.ops, aggrMs: o.aggrMs, maxRegions: o.maxRegions, snapshots: damon.snapshots, regions: damon.regions, hotRegions: damonFeed.hotRegions, reportedPages: damonFeed.reportedPages }] : []),
+      ...(sampleFeed ? [{ name: 'perf', event: event.description, pmu: event.pmu, maxSamplesPerSecond: o.maxSamplesPerSecond, ...perf, late: sampleFeed.late }] : []),
+    ],
+    recorded: vmstat.pghot_recorded_accesses ?? 0,
+    promoted: { folios: promotedPfns.length, pages: backend.promotedPages, pfns: promotedPfns.slice(0, 100) },
+    vmstat,
     live: {
-      dryRun: true,
-      sources: ['damon (paddr)'],
+      dryRun: !o.apply,
+      pid: o.pid ?? null,
       durationMs: o.durationMs,
-      aggrMs: o.aggrMs,
+      stoppedBy,
+      topology: { source: topology.source, note: topology.note },
       systemRam: ranges,
+      skipped,
       record: o.record ?? null,
+      apply: o.apply ? applied : null,
+      overhead: Object.fromEntries(platform.overhead),
       vmstatDelta: vmstatDelta(before, after),
     },
   };
+  return { report, recording: o.record ? recording.join('') : null };
 }

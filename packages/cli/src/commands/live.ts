@@ -180,8 +180,15 @@ export async function runLive(o: LiveOptions) {
       }),
     );
   }
-  const { engine, backend } = createDryRunEngine({ topology: topology.spec, mode: o.engine.mode, tunables: o.engine.tunables, stickyReady: o.engine.stickyReady, plugins, platform });
+  const { engine } = createDryRunEngine({ topology: topology.spec, mode: o.engine.mode, tunables: o.engine.tunables, stickyReady: o.engine.stickyReady, plugins, platform });
+  // what moved (with --apply) or would move (dry run: the dry-run backend reports every folio moved)
+  const promoted = { pfns: [] as number[], pages: 0 };
   engine.hooks.afterMigrate.tap('pghot-live-log', (batch, outcome) => {
+    for (let i = 0; i < batch.length; i++) {
+      if (batch.status[i] !== 0) continue;
+      promoted.pfns.push(batch.pfn[i]!);
+      promoted.pages += batch.nrPages[i]!;
+    }
     const a = appliedBy.get(batch);
     const line = { now: batch.now, reason: batch.reason, from: batch.from, target: batch.target, pfns: Array.from(batch.pfn), nrPages: Array.from(batch.nrPages), moved: o.apply ? outcome.migratedFolios : 0, ...(a ? { status: a.status, notMapped: a.notMapped } : {}) };
     o.onBatch?.(JSON.stringify(line));
@@ -334,7 +341,6 @@ export async function runLive(o: LiveOptions) {
   await engine.shutdown();
   const after = readVmstat(fs);
   const vmstat = engine.vmstat();
-  const promotedPfns = backend.batches.flatMap((b) => b.pfns);
   const report = {
     schemaVersion: 1 as const,
     kind: 'live' as const,
@@ -345,7 +351,7 @@ export async function runLive(o: LiveOptions) {
       ...(sampleFeed ? [{ name: 'perf', event: event.description, pmu: event.pmu, maxSamplesPerSecond: o.maxSamplesPerSecond, ...perf, late: sampleFeed.late }] : []),
     ],
     recorded: vmstat.pghot_recorded_accesses ?? 0,
-    promoted: { folios: promotedPfns.length, pages: backend.promotedPages, pfns: promotedPfns.slice(0, 100) },
+    promoted: { folios: promoted.pfns.length, pages: promoted.pages, pfns: promoted.pfns.slice(0, 100) },
     vmstat,
     live: {
       dryRun: !o.apply,

@@ -86,6 +86,10 @@ describe.skipIf(why !== '')(`pghot live on the real kernel${why ? ` (skipped: ${
     expect(hot.pfns.filter((p) => logged.has(p)).length).toBeGreaterThan(0);
     expect(cold.pfns.filter((p) => logged.has(p))).toEqual([]);
     expect([...logged].every((p) => hot.pfns.includes(p))).toBe(true);
+    // perf's and pghot's own CPU time (/proc/PID/stat, 10 ms ticks)
+    expect(report.live.overhead).toMatchObject({ kdamondCpuMs: null, charged: {} });
+    expect(report.live.overhead.perfCpuMs).toBeGreaterThan(0);
+    expect(report.live.overhead.pghotCpuMs).toBeGreaterThan(0);
     // the real counters moved: the hot loop's page faults
     expect(report.live.vmstatDelta.pgfault).toBeGreaterThan(0);
     expect(Object.keys(report.live.vmstatDelta)).toEqual(expect.arrayContaining(['numa_hint_faults', 'pgpromote_success', 'pgmigrate_success']));

@@ -87,6 +87,17 @@ describe('pghot live with DAMON (a fake sysfs tree)', () => {
     expect(existsSync(path.join(root, STATE_FILE))).toBe(false);
   });
 
+  it("runs the config's plugins on the linux platform, and refuses in one line those that need what user space cannot do", async () => {
+    const root = fakeRoot();
+    writeFileSync(path.join(root, '.pghotrc.json'), JSON.stringify({ plugins: ['@pghot/source-hintfault', '@pghot/policy-numab2'] }));
+    const r = await run(['live', '--sysfs-root', root, '--duration', '100ms'], root);
+    expect(r.stderr.split('\n').filter(Boolean).pop()).toBe(
+      'pghot: plugin "source-hintfault" requires protnone, which the platform "linux" does not offer (it offers: tasks, overhead)',
+    );
+    expect(r.code).toBe(2);
+    expect(kdamond(root)).toEqual(['off\n', '0\n']);
+  });
+
   it('a plugin that throws mid-run: the kdamond is still turned off and removed', async () => {
     const capture = await readDamon(path.join(FIXTURES, 'damon-sysfs/tried_regions-paddr-501.txt'));
     const root = fakeRoot({ regions: capture.snapshots[0]!.regions });

@@ -290,14 +290,16 @@ export function createProgram(io: Io): Command {
           maxSamplesPerSecond: opts.maxSamples,
           perf: opts.perf ? path.resolve(io.cwd, opts.perf) : undefined,
           topology: opts.topology ? await readTopology(path.resolve(io.cwd, opts.topology)) : undefined,
-          engine: { mode: config.mode, stickyReady: config.stickyReady, tunables: config.tunables, plugins: config.plugins.filter((p) => p.kind !== 'source') },
+          engine: { mode: config.mode, stickyReady: config.stickyReady, tunables: config.tunables, plugins: config.plugins },
           notice: (line) => io.stderr(`${line}\n`),
           onBatch: opts.log ? (line) => log.push(`${line}\n`) : undefined,
         });
         if (opts.record && recording !== null) writeOutputFile(resolveOut(opts.record)!, recording);
         if (opts.log) writeOutputFile(resolveOut(opts.log)!, log.join(''));
-        const { promoted, ...rest } = report;
-        const summary = { ...rest, promoted: { folios: promoted.folios, pages: promoted.pages } };
+        // the table: counters that moved, no PFN list, the topology note already on stderr
+        const { promoted, live, ...rest } = report;
+        const vmstatDelta = Object.fromEntries(Object.entries(live.vmstatDelta).filter(([, v]) => v !== 0));
+        const summary = { ...rest, promoted: { folios: promoted.folios, pages: promoted.pages }, live: { ...live, topology: live.topology.source, vmstatDelta } };
         emit(io, opts.output, format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : `${configTable(summary)}\n`);
         if (report.live.stoppedBy) throw Object.assign(new Error('live'), { exitCode: report.live.stoppedBy === 'SIGINT' ? 130 : 143, code: 'pghot.exit' });
       },

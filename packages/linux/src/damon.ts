@@ -63,6 +63,12 @@ export class DamonSession {
     return this.#running;
   }
 
+  /** The kdamond thread's pid (its CPU time is DAMON's overhead), or null when it does not run. */
+  kdamondPid(): number | null {
+    const pid = Number(this.#fs.read(`${KDAMONDS}/0/pid`));
+    return this.#running && Number.isInteger(pid) && pid > 0 ? pid : null;
+  }
+
   /** Ask DAMON for the regions it tried the scheme on, and read them in address order. */
   regions(): DamonRegion[] {
     const fs = this.#fs;

@@ -1,6 +1,6 @@
 export { KernelFs, parseList } from './sysfs.js';
 export { readLinuxTopology, toTopologySpec, type LinuxNode, type LinuxTopology } from './topology.js';
-export { readVmstat, vmstatDelta } from './vmstat.js';
+export { cpuTimeMs, readVmstat, vmstatDelta } from './vmstat.js';
 export { DAMON_ADMIN, DamonSession, damonStatus, readTriedRegions, removeLeftoverKdamond, startDamon, STATE_FILE, stopOnSignals, type DamonRegion, type DamonSettings, type DamonStatus, type PhysRange } from './damon.js';
 export { readPagemap, type PagemapEntry } from './pagemap.js';
 export { movePages, MPOL_MF_MOVE, type MovePagesResult } from './move-pages.js';

@@ -1,10 +1,27 @@
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createPghot, defineSource, STANDIN_TOPOLOGY, type Capability } from '@pghot/core';
 import { describe, expect, it } from 'vitest';
-import { KernelFs, parseList, readLinuxTopology, readVmstat, startDamon, toTopologySpec, vmstatDelta, writeFakeKernelTree } from './index.js';
+import {
+  cpuTimeMs,
+  findPerf,
+  KernelFs,
+  LinuxPlatform,
+  parseList,
+  perfEvent,
+  readLinuxTopology,
+  readVmstat,
+  removeLeftoverKdamond,
+  samplingPmu,
+  startDamon,
+  STATE_FILE,
+  toTopologySpec,
+  vmstatDelta,
+  writeFakeKernelTree,
+} from './index.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const FIXTURES = path.resolve(HERE, '../../../fixtures');
@@ -56,6 +73,14 @@ describe('topology from /sys (the 6.18 test VM)', () => {
       [0, 0, null, []],
       [1, 0, null, [{ startPfn: 65_536, pages: 32_768 }]],
     ]);
+  });
+});
+
+describe('/proc/PID/stat CPU time', () => {
+  it('adds utime and stime (10 ms ticks), past a comm with spaces and parentheses', () => {
+    const root = fakeRoot({ '/proc/77/stat': '77 (perf (record) x) S 1 77 77 0 -1 4194304 124 0 0 0 250 31 0 0 20 0 1 0 1006137' });
+    expect(cpuTimeMs(new KernelFs(root), 77)).toBe(2810);
+    expect(cpuTimeMs(new KernelFs(root), 78)).toBe(null);
   });
 });
 
@@ -159,4 +184,122 @@ describe('the DAMON sysfs protocol (fake sysfs tree)', () => {
     expect(code).toBe(signal === 'SIGINT' ? 130 : 143);
     expect([fileOf(root, `${K}/0/state`), fileOf(root, `${K}/nr_kdamonds`)]).toEqual(['off', '0']);
   }, 30_000);
+});
+
+describe('DAMON vaddr and the note of pghot\'s own kdamond', () => {
+  it('monitors a process\'s address space where the kernel offers vaddr: pid_target instead of regions', () => {
+    const root = fakeDamon({ ops: 'paddr vaddr' });
+    const fs = new KernelFs(root);
+    const session = startDamon(fs, { ops: 'vaddr', ranges: [], pid: 4242 });
+    const ctx = `${K}/0/contexts/0`;
+    expect(fs.writes.filter((w) => w.includes('/targets/') || w.includes('/operations'))).toEqual([`${ctx}/operations vaddr`, `${ctx}/targets/nr_targets 1`, `${ctx}/targets/0/pid_target 4242`]);
+    // the note names this process and the kdamond thread (the fake tree's pid file: -1)
+    expect(JSON.parse(readFileSync(path.join(root, STATE_FILE), 'utf8'))).toEqual({ pid: process.pid, bootId: '', kdamondPid: -1 });
+    session.stop();
+    expect(existsSync(path.join(root, STATE_FILE))).toBe(false);
+  });
+
+  it('removes only a leftover of a pghot that is gone: not one of a running pghot, not one from another boot, not a kdamond that is not the one noted', () => {
+    const leftover = (state: object, kdamondPid = '-1') => {
+      const root = fakeDamon({ kdamonds: 1 });
+      writeFileSync(path.join(root, `${K}/0/state`), 'on\n');
+      writeFileSync(path.join(root, `${K}/0/pid`), `${kdamondPid}\n`);
+      mkdirSync(path.dirname(path.join(root, STATE_FILE)), { recursive: true });
+      writeFileSync(path.join(root, STATE_FILE), JSON.stringify(state));
+      return new KernelFs(root);
+    };
+    const gone = 2 ** 22 + 1; // above pid_max's default: no such process
+    const removed = leftover({ pid: gone, bootId: '', kdamondPid: -1 });
+    expect(removeLeftoverKdamond(removed)).toBe(`removed the kdamond left by pghot pid ${gone}, which was killed before it could remove it`);
+    expect(removed.writes).toEqual([`${K}/0/state off`, `${K}/nr_kdamonds 0`]);
+    for (const fs of [
+      leftover({ pid: process.pid, bootId: '', kdamondPid: -1 }), // that pghot still runs
+      leftover({ pid: gone, bootId: '', kdamondPid: 777 }), // the kdamond running is another thread
+      leftover({ pid: gone, bootId: '', kdamondPid: null }), // noted before it started, but one runs: not pghot's
+      leftover({ pid: gone, bootId: 'another-boot', kdamondPid: -1 }), // a note from before a reboot
+    ]) {
+      expect(removeLeftoverKdamond(fs)).toBe(null);
+      expect(fs.writes).toEqual([]);
+      expect(fileOf(fs.root, `${K}/nr_kdamonds`)).toBe('1');
+    }
+  });
+});
+
+describe('perf: the sampling event', () => {
+  it('IBS where ibs_op exists, PEBS where the core PMU has mem-loads, else software page faults', () => {
+    const tree = (pmu?: 'ibs' | 'pebs') => {
+      const root = mkdtempSync(path.join(tmpdir(), 'pghot-sysfs-'));
+      writeFakeKernelTree(root, pmu ? { pmu } : {});
+      return new KernelFs(root);
+    };
+    expect(perfEvent(samplingPmu(tree('ibs')))).toEqual({ pmu: 'ibs', args: ['-e', 'ibs_op//', '-c', '10000'], description: 'IBS op samples, 1 in 10000' });
+    expect(perfEvent(samplingPmu(tree('pebs')))).toEqual({ pmu: 'pebs', args: ['-e', 'cpu/mem-loads,ldlat=30/P', '-c', '19997'], description: 'PEBS load samples over 30 cycles, 1 in 19997' });
+    expect(perfEvent(samplingPmu(tree()))).toMatchObject({ pmu: null, args: ['-e', 'page-faults', '-c', '1'] });
+    expect(findPerf('/nonexistent')).toBe(null);
+  });
+});
+
+describe('the linux platform (a fake /proc/PID)', () => {
+  /** /proc/4242/maps with three mappings (one PROT_NONE, skipped) and a sparse pagemap. */
+  const fakeProcess = () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'pghot-proc-'));
+    mkdirSync(path.join(root, 'proc/4242'), { recursive: true });
+    writeFileSync(
+      path.join(root, 'proc/4242/maps'),
+      [
+        '00400000-00402000 r-xp 00000000 fd:01 123 /usr/bin/app',
+        '7f0000000000-7f0000004000 rw-p 00000000 00:00 0 ',
+        '7f0000004000-7f0000104000 ---p 00000000 00:00 0 ',
+        '7ffd00000000-7ffd00001000 rw-p 00000000 00:00 0 [stack]',
+        'ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 [vsyscall]',
+      ].join('\n'),
+    );
+    writeFileSync(path.join(root, 'proc/4242/comm'), 'app\n');
+    const fd = openSync(path.join(root, 'proc/4242/pagemap'), 'w');
+    const entry = (vaddr: number, pfn: number) => {
+      const b = Buffer.alloc(8);
+      b.writeBigUInt64LE((1n << 63n) | BigInt(pfn));
+      writeSync(fd, b, 0, 8, (vaddr / 4096) * 8);
+    };
+    entry(0x400000, 0x1000); // text page 0
+    entry(0x7f0000001000, 0x2001); // heap page 1 (of 4)
+    entry(0x7f0000003000, 0x2003);
+    entry(0x7ffd00000000, 0x3000); // stack
+    closeSync(fd);
+    return new LinuxPlatform(new KernelFs(root), { pid: 4242 });
+  };
+
+  it('indexes the accessible mappings, walks them through pagemap, and maps PFNs back', () => {
+    const p = fakeProcess();
+    expect(p.mappings.map((m) => [m.name, m.firstPage])).toEqual([
+      ['/usr/bin/app', 0],
+      ['', 2],
+      ['[stack]', 6],
+    ]);
+    expect(p.tasks()).toEqual([{ id: 4242, name: 'app', pages: 7 }]);
+    const walk = { pfn: new Float64Array(7), head: new Float64Array(7) };
+    p.walk(4242, 0, 7, walk);
+    expect(Array.from(walk.pfn)).toEqual([0x1000, -1, -1, 0x2001, -1, 0x2003, 0x3000]);
+    const tasks = new Int32Array(3);
+    const pages = new Float64Array(3);
+    p.rmap(Float64Array.of(0x2003, 0x9999, 0x3000), 3, tasks, pages);
+    expect([Array.from(tasks), Array.from(pages)]).toEqual([
+      [4242, -1, 4242],
+      [5, -1, 6],
+    ]);
+    expect([p.vaddrOf(5), p.vaddrOf(6), p.vaddrOf(7)]).toEqual([0x7f0000003000, 0x7ffd00000000, -1]);
+  });
+
+  it('offers tasks and overhead; a plugin needing hint faults, the A bit or a memory model gets core\'s capability error', () => {
+    const p = fakeProcess();
+    p.chargeOverhead('perf', 10, 1500);
+    p.chargeOverhead('perf', 2, 1500);
+    expect(Object.fromEntries(p.overhead)).toEqual({ perf: { count: 12, ns: 18_000 } });
+    const needs = (requires: Capability[]) => defineSource({ name: 'source-needs', version: '1.0.0', core: '>=0.1.0', requires, apply() {} });
+    expect(() => createPghot({ topology: STANDIN_TOPOLOGY, platform: p, plugins: [needs(['tasks', 'overhead'])] })).not.toThrow();
+    expect(() => createPghot({ topology: STANDIN_TOPOLOGY, platform: p, plugins: [needs(['protnone'])] })).toThrow(
+      'plugin "source-needs" requires protnone, which the platform "linux" does not offer (it offers: tasks, overhead)',
+    );
+    expect(() => p.changeProtNuma()).toThrow('changeProtNuma is not available on the linux platform (no protnone capability from user space)');
+  });
 });

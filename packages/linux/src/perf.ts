@@ -82,6 +82,8 @@ export interface PerfStream {
   readonly done: Promise<void>;
   /** Kill both processes now (an exit path that cannot wait). */
   kill(): void;
+  /** perf record's and perf script's pids (their CPU time is the source's overhead). */
+  readonly pids: readonly number[];
 }
 
 /** perf script's fields for a memory sample: what pghot's perf parser reads (docs/data-formats). */
@@ -122,6 +124,7 @@ export function startPerfStream(o: PerfStreamOptions): PerfStream {
   return {
     done,
     kill,
+    pids: [record.pid, script.pid].filter((p): p is number => p !== undefined),
     async stop() {
       stopping = true;
       if (record.exitCode === null && record.signalCode === null) record.kill('SIGINT');

@@ -20,3 +20,15 @@ export function vmstatDelta(before: Record<string, number>, after: Record<string
   for (const [name, value] of Object.entries(after)) if (name in before) out[name] = value - before[name]!;
   return out;
 }
+
+/** USER_HZ: the unit of /proc/PID/stat's CPU times on every Linux architecture pghot runs on. */
+const USER_HZ = 100;
+
+/** CPU time (user + system, ms) a process or kernel thread has used, from /proc/PID/stat; null when it is gone. */
+export function cpuTimeMs(fs: KernelFs, pid: number): number | null {
+  const stat = fs.read(`/proc/${pid}/stat`);
+  if (stat === undefined) return null;
+  // fields after "(comm)", which may hold spaces: state is field 3, utime 14, stime 15
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / USER_HZ;
+}

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, createDryRunEngine, STANDIN_TOPOLOGY, Topology, type MigrationBatch, type PghotMode, type PghotPlugin, type TopologySpec, type TunablesInput } from '@pghot/core';
 import {
+  cpuTimeMs,
   damonStatus,
   findPerf,
   KernelFs,
@@ -195,6 +196,10 @@ export async function runLive(o: LiveOptions) {
   });
 
   const recording: string[] = [];
+  const cpuAtStart = process.cpuUsage();
+  const overhead = { pghotCpuMs: 0, perfCpuMs: null as number | null, kdamondCpuMs: null as number | null };
+  /** CPU time of the source's processes, read before they stop. */
+  const sourceCpu = (pids: readonly (number | null)[]) => pids.reduce<number | null>((sum, pid) => (pid === null ? sum : (sum ?? 0) + (cpuTimeMs(fs, pid) ?? 0)), null);
   const before = readVmstat(fs);
   const startNs = monotonicNs();
   const both = sources.length > 1;
@@ -325,6 +330,8 @@ export async function runLive(o: LiveOptions) {
       drainSamples();
       await queue;
     }
+    if (session) overhead.kdamondCpuMs = sourceCpu([session.kdamondPid()]);
+    if (stream) overhead.perfCpuMs = sourceCpu(stream.pids);
     session?.stop();
     if (stream) await stream.stop();
     drainSamples();
@@ -339,6 +346,8 @@ export async function runLive(o: LiveOptions) {
   if (sampleFeed) await sampleFeed.finish();
   if (damonFeed) await engine.advance(Math.max(damonFeed.now, sampleFeed?.now ?? 0) + engine.tunables.kmigrated_sleep_ms);
   await engine.shutdown();
+  const cpu = process.cpuUsage(cpuAtStart);
+  overhead.pghotCpuMs = Math.round((cpu.user + cpu.system) / 1000);
   const after = readVmstat(fs);
   const vmstat = engine.vmstat();
   const report = {
@@ -363,7 +372,8 @@ export async function runLive(o: LiveOptions) {
       skipped,
       record: o.record ?? null,
       apply: o.apply ? applied : null,
-      overhead: Object.fromEntries(platform.overhead),
+      /** CPU time: pghot itself, perf record + perf script, the kdamond thread; and what plugins charged to the platform. */
+      overhead: { ...overhead, charged: Object.fromEntries(platform.overhead) },
       vmstatDelta: vmstatDelta(before, after),
     },
   };

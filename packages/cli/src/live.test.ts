@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +60,31 @@ describe('pghot live with DAMON (a fake sysfs tree)', () => {
     const replay = JSON.parse((await run(['run', '--damon', 'live.txt'], root)).stdout);
     expect(replay).toMatchObject({ snapshots: 3, regions: 3 * 501, hotRegions: 3 * hot, format: 'damon_aggregated', recorded: report.recorded });
     expect(replay.promoted).toEqual({ pages: report.promoted.pages, pfns: report.promoted.pfns });
+  }, 30_000);
+
+  it('with --pid where the kernel offers vaddr: monitors the process, records the regions as the PFNs they map, and that replays the same', async () => {
+    // a process with 4 pages at 0x7f0000000000, mapped to PFNs 0x500000-0x500001 and 0x500003 (above 4 GiB)
+    const root = fakeRoot({ operations: 'paddr vaddr', regions: [{ start: 0x7f0000000000, end: 0x7f0000004000, nrAccesses: 3, age: 2 }] });
+    mkdirSync(path.join(root, 'proc/4242'), { recursive: true });
+    writeFileSync(path.join(root, 'proc/4242/maps'), '7f0000000000-7f0000004000 rw-p 00000000 00:00 0 \n');
+    const pagemap = Buffer.alloc((0x7f0000004000 / 4096) * 8 - (0x7f0000000000 / 4096) * 8);
+    for (const [page, pfn] of [[0, 0x500000], [1, 0x500001], [3, 0x500003]] as const) pagemap.writeBigUInt64LE((1n << 63n) | BigInt(pfn), page * 8);
+    const fd = openSync(path.join(root, 'proc/4242/pagemap'), 'w');
+    writeSync(fd, pagemap, 0, pagemap.length, (0x7f0000000000 / 4096) * 8);
+    closeSync(fd);
+    const r = await run(['live', '--sysfs-root', root, '--pid', '4242', '--duration', '300ms', '--record', 'vaddr.txt', '--format', 'json'], root);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.sources).toEqual([{ name: 'damon', ops: 'vaddr', aggrMs: 100, maxRegions: 1000, snapshots: 3, regions: 3, hotRegions: 6, reportedPages: 9 }]);
+    expect(readFileSync(path.join(root, K, '0/contexts/0/targets/0/pid_target'), 'utf8')).toBe('4242\n');
+    // two physical runs per snapshot: 0x500000-0x500001, and 0x500003
+    const lines = readFileSync(path.join(root, 'vaddr.txt'), 'utf8').trim().split('\n');
+    expect(lines.map((l) => l.slice(l.indexOf('nr_regions=')))).toEqual(
+      Array(3).fill(['nr_regions=2 21474836480-21474844672: 3 2', 'nr_regions=2 21474848768-21474852864: 3 2']).flat(),
+    );
+    expect([...report.promoted.pfns].sort()).toEqual([0x500000, 0x500001, 0x500003]);
+    const replay = JSON.parse((await run(['run', '--damon', 'vaddr.txt'], root)).stdout);
+    expect(replay.promoted).toEqual({ pages: 3, pfns: report.promoted.pfns });
   }, 30_000);
 
   it('leaves a busy DAMON alone: one line, exit 2, nothing written', async () => {

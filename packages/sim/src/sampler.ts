@@ -11,9 +11,9 @@ export interface SamplerOptions {
   l3MissOnly: boolean;
   /** Keep only accesses whose memory latency exceeds this (load-latency filter); 0: no filter. */
   minLatencyNs: number;
-  /** Per-CPU ring capacity; a sample arriving at a full ring is dropped. */
+  /** Samples a per-CPU ring holds; a sample arriving at a full ring is dropped. */
   ringSize: number;
-  /** Interrupt cost of each tagged access, charged to the sampled thread. */
+  /** Interrupt cost of each delivered sample, charged to the sampled thread. */
   costNs: number;
 }
 
@@ -44,22 +44,27 @@ export class Sampler {
     this.count = new Int32Array(cpus.length);
   }
 
-  /** A tagged access on ring `r`. */
-  sample(r: number, pfn: number, timeMs: number, llcHit: boolean, latencyNs: number, topTier: boolean, write: boolean): void {
+  /**
+   * A tagged access on ring `r`. Returns true when it interrupts the CPU (an NMI): accesses the
+   * hardware filters out (L3-miss-only, the latency threshold) raise none, cost nothing and are not
+   * counted as events. A delivered sample that finds the ring full is dropped.
+   */
+  sample(r: number, pfn: number, timeMs: number, llcHit: boolean, latencyNs: number, topTier: boolean, write: boolean): boolean {
+    if (this.options.l3MissOnly && llcHit) return false;
+    if (this.options.minLatencyNs > 0 && latencyNs <= this.options.minLatencyNs) return false;
     this.totalEvents++;
-    if (this.options.l3MissOnly && llcHit) return;
-    if (this.options.minLatencyNs > 0 && latencyNs <= this.options.minLatencyNs) return;
     if (topTier) this.dramAccesses++;
     else this.extmemAccesses++;
     const n = this.count[r]!;
     if (n === this.options.ringSize) {
       this.droppedEvents++;
-      return;
+      return true;
     }
     this.usefulEvents++;
     this.pfn[r]![n] = pfn;
     this.timeMs[r]![n] = timeMs;
     this.write[r]![n] = write ? 1 : 0;
     this.count[r] = n + 1;
+    return true;
   }
 }

@@ -262,8 +262,7 @@ export class Simulation {
       const hit = llc !== null && llc.hit(mm.id, vpage, buf.line[i]!);
       if (sampler !== null && --th.sampleLeft === 0) {
         th.sampleLeft = sampler.options.period;
-        sampler.sample(th.ring, pfn, t / 1e6, hit, hit ? 0 : latency[ni]!, top[ni] === 1, buf.write[i] === 1);
-        t += sampler.options.costNs;
+        if (sampler.sample(th.ring, pfn, t / 1e6, hit, hit ? 0 : latency[ni]!, top[ni] === 1, buf.write[i] === 1)) t += sampler.options.costNs;
       }
       if (hit) {
         t += cpuNs + llc.hitNs;

@@ -13,7 +13,7 @@ export const optionsSchema = z
     hotAccessRate: z.number().gt(0).max(1).default(0.5),
     /** CPU time per Accessed-bit check (kdamond: background). */
     checkNs: z.number().min(0).default(15),
-    /** Set the damon bit in enabled_sources (an explicit enabled_sources in the config wins). */
+    /** false: the source is off (no work, its damon bit cleared); an explicit enabled_sources in the config still wins for the bit. */
     enable: z.boolean().default(true),
   })
   .refine((o) => o.maxRegions >= o.minRegions, { message: 'maxRegions must be >= minRegions', path: ['maxRegions'] })
@@ -107,13 +107,14 @@ export function damonSource(options: DamonOptions = {}): PghotPlugin {
     requires: ['tasks', 'accessedBit', 'overhead'],
     apply(engine) {
       const src = engine.registerSource(SOURCE);
-      if (o.enable) engine.enableSource(src);
+      engine.enableSource(src, o.enable);
       const checks = engine.counters.register('damon_checks');
       const reportedPages = engine.counters.register('damon_reported_pages');
       /** Per task id. */
       const regions = new Map<number, Regions>();
       const taskPages = new Map<number, number>();
       regionsByEngine.set(engine, regions);
+      if (!o.enable) return; // off: no sampling, nothing recorded
       const platform = engine.platform;
       const topology = engine.topology;
       let random = mulberry32(1);

@@ -36,21 +36,47 @@ describe('simulated sampling (IBS / PEBS)', () => {
     expect([...nids]).toEqual([0]);
   });
 
-  it('drops what overflows the per-CPU ring between drains', async () => {
-    const sim = new Simulation({
-      machine: MACHINE,
-      workload: { name: 'sequence', params: { pages: [0], repeat: 400_000 } }, // 250 ns each: 100 ms
-      placement: { policy: 'preferred', node: 1 },
-      tunables: { enabled_sources: 0x2 },
-      plugins: [hwSampleSource({ period: 10, ringSize: 150, drainIntervalMs: 50, costNs: 0 })],
-    });
-    await sim.run();
-    const s = sim.sampler!;
-    // 4,000 ns between samples: 12,500 per 50 ms drain period, of which the ring keeps 150
+  it("IBS's head/tail ring of 150 holds 149: the 150th push between drains is dropped (timer drain); PEBS's buffer holds all 150", async () => {
+    const run = async (preset: 'ibs' | 'pebs') => {
+      const sim = new Simulation({
+        machine: MACHINE,
+        workload: { name: 'sequence', params: { pages: [0], repeat: 400_000 } }, // 250 ns each: 100 ms
+        placement: { policy: 'preferred', node: 1 },
+        tunables: { enabled_sources: 0x2 },
+        plugins: [hwSampleSource({ preset, period: 10, ringSize: 150, drain: 'timer', drainIntervalMs: 50, costNs: 0, l3MissOnly: false })],
+      });
+      await sim.run();
+      return sim;
+    };
+    const ibs = await run('ibs');
+    const s = ibs.sampler!;
+    expect(s.options.ringSize).toBe(149);
+    // 4,000 ns between samples: 12,500 per 50 ms drain period, of which the ring keeps 149; two drains
     expect(s.totalEvents).toBe(40_000);
-    expect(s.usefulEvents).toBeLessThanOrEqual(150 * 3);
+    expect(s.usefulEvents).toBe(149 * 2 + s.count.reduce((a, b) => a + b, 0));
     expect(s.usefulEvents + s.droppedEvents).toBe(40_000);
-    expect(sim.engine.vmstat().hwhint_dropped_events).toBe(s.droppedEvents);
+    expect(ibs.engine.vmstat().hwhint_dropped_events).toBe(s.droppedEvents);
+    expect(ibs.engine.vmstat().pghot_recorded_hwhints).toBe(149 * 2);
+    const pebs = (await run('pebs')).sampler!;
+    expect(pebs.options.ringSize).toBe(150);
+    expect(pebs.usefulEvents - pebs.count.reduce((a, b) => a + b, 0)).toBe(150 * 2);
+  });
+
+  it('drains as the IBS driver does: the first push queues the drain, which runs at the next tick; a 10 ms timer overflows the same rings', async () => {
+    const run = async (drain: 'first-push' | 'timer') => {
+      const sim = new Simulation({
+        machine: MACHINE,
+        workload: { name: 'sequence', params: { pages: [0], repeat: 400_000 } }, // 100 ms
+        placement: { policy: 'preferred', node: 1 },
+        tunables: { enabled_sources: 0x2 },
+        plugins: [hwSampleSource({ period: 100, drain, costNs: 0, l3MissOnly: false })], // 25 samples per ms
+      });
+      await sim.run();
+      return [sim.sampler!.totalEvents, sim.sampler!.droppedEvents, sim.engine.vmstat().pghot_recorded_hwhints];
+    };
+    expect(await run('first-push')).toEqual([4000, 0, 4000]);
+    // 250 samples per 10 ms drain, of which the ring keeps 149
+    expect(await run('timer')).toEqual([4000, 4000 - 149 * 10, 149 * 10]);
   });
 
   it('keeps only LLC misses with l3MissOnly when the LLC model is on', async () => {
@@ -67,7 +93,8 @@ describe('simulated sampling (IBS / PEBS)', () => {
     const kept = (s: { usefulEvents: number; droppedEvents: number }) => s.usefulEvents + s.droppedEvents;
     const missOnly = await run(true);
     const all = await run(false);
-    expect([missOnly.totalEvents, all.totalEvents]).toEqual([1000, 1000]);
+    // an access the L3-miss filter discards raises no interrupt: not an event, no cost
+    expect([missOnly.totalEvents, all.totalEvents]).toEqual([0, 1000]);
     expect(kept(missOnly)).toBe(0); // only the very first access misses, and it is not tagged
     expect(kept(all)).toBe(1000);
   });

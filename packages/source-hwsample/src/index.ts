@@ -24,11 +24,19 @@ export const optionsSchema = z.strictObject({
   minLatencyNs: z.number().min(0).optional(),
   /** Interrupt cost per tagged access, charged to the sampled thread. */
   costNs: z.number().min(0).optional(),
-  /** Per-CPU ring of samples between drains (the kernel driver's 150). */
-  ringSize: z.int().min(1).default(150),
-  /** The ring is drained (samples reported to pghot) every this many ms. */
+  /**
+   * Per-CPU ring size. IBS: the driver's head/tail ring of IBS_NR_SAMPLES (150), full at
+   * next == tail, so it holds one less (149); PEBS: a buffer that holds all of it.
+   */
+  ringSize: z.int().min(2).default(150),
+  /**
+   * When the rings are drained: 'first-push' as the IBS driver does (the drain work is queued by
+   * the first sample pushed, and runs at the next tick: 1 ms), or 'timer' every drainIntervalMs.
+   */
+  drain: z.enum(['first-push', 'timer']).default('first-push'),
+  /** The 'timer' drain's period. */
   drainIntervalMs: z.int().min(1).default(10),
-  /** Set the hwhints bit in enabled_sources (an explicit enabled_sources in the config wins). */
+  /** false: the source is off (no work, its hwhints bit cleared); an explicit enabled_sources in the config still wins for the bit. */
   enable: z.boolean().default(true),
 });
 export type HwSampleOptions = z.input<typeof optionsSchema>;
@@ -58,9 +66,10 @@ export function getSampleHooks(engine: Pghot): SampleHooks {
 
 /**
  * AMD IBS / Intel PEBS as a pghot source on the simulator: every period-th access of a CPU is
- * sampled, filtered (L3 miss, latency), pushed into that CPU's ring (a full ring drops it), and the
- * rings are drained every drainIntervalMs: each sample is reported as (PFN, the sampling CPU's node,
- * hwhints, sample time). Counters as the IBS memory profiler's: hwhint_total_events,
+ * tagged; the hardware filters (L3 miss, latency) discard some without an interrupt; a delivered
+ * sample costs its NMI and is pushed into that CPU's ring (a full ring drops it); the rings are
+ * drained as the driver does (work queued on the first push) or on a timer: each sample is
+ * reported as (PFN, the sampling CPU's node, hwhints, sample time). Counters as the IBS memory profiler's: hwhint_total_events,
  * hwhint_useful_events, hwhint_dropped_events, hwhint_dram_accesses, hwhint_extmem_accesses.
  */
 export function hwSampleSource(options: HwSampleOptions = {}): PghotPlugin {
@@ -71,7 +80,8 @@ export function hwSampleSource(options: HwSampleOptions = {}): PghotPlugin {
     l3MissOnly: o.l3MissOnly ?? preset.l3MissOnly,
     minLatencyNs: o.minLatencyNs ?? preset.minLatencyNs,
     costNs: o.costNs ?? preset.costNs,
-    ringSize: o.ringSize,
+    // IBS's head/tail ring holds ringSize - 1 samples; a PEBS buffer all of them
+    ringSize: o.preset === 'ibs' ? o.ringSize - 1 : o.ringSize,
   };
   return defineSource({
     name: NAME,
@@ -80,7 +90,7 @@ export function hwSampleSource(options: HwSampleOptions = {}): PghotPlugin {
     requires: ['hwSamples'],
     apply(engine) {
       const src = PGHOT_SRC.hwhints;
-      if (o.enable) engine.enableSource(src);
+      engine.enableSource(src, o.enable);
       const c = engine.counters;
       const counters = {
         totalEvents: c.register('hwhint_total_events'),
@@ -89,6 +99,7 @@ export function hwSampleSource(options: HwSampleOptions = {}): PghotPlugin {
         dramAccesses: c.register('hwhint_dram_accesses'),
         extmemAccesses: c.register('hwhint_extmem_accesses'),
       } as const;
+      if (!o.enable) return; // off: no sampler attached, nothing recorded
       let sampler: SampleRings | null = null;
       const reported = { totalEvents: 0, usefulEvents: 0, droppedEvents: 0, dramAccesses: 0, extmemAccesses: 0 };
       engine.hooks.init.tapPromise(NAME, async () => {
@@ -100,7 +111,7 @@ export function hwSampleSource(options: HwSampleOptions = {}): PghotPlugin {
           reported[key] = s[key];
         }
       };
-      engine.every(NAME, o.drainIntervalMs, () => {
+      engine.every(NAME, o.drain === 'timer' ? o.drainIntervalMs : 1, () => {
         if (sampler === null) return;
         for (let r = 0; r < sampler.cpus.length; r++) {
           const n = sampler.count[r]!;

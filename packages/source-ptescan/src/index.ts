@@ -8,7 +8,7 @@ export const optionsSchema = z.strictObject({
   batchSize: z.int().min(1).default(131_072),
   /** CPU time per PTE examined (a background kthread: reported, not added to the run time). */
   pteScanNs: z.number().min(0).default(15),
-  /** Set the pgtscans bit in enabled_sources (an explicit enabled_sources in the config wins). */
+  /** false: the source is off (no work, its pgtscans bit cleared); an explicit enabled_sources in the config still wins for the bit. */
   enable: z.boolean().default(true),
 });
 export type PteScanOptions = z.input<typeof optionsSchema>;
@@ -30,9 +30,10 @@ export function pteScanSource(options: PteScanOptions = {}): PghotPlugin {
     requires: ['tasks', 'accessedBit', 'overhead'],
     apply(engine) {
       const src = PGHOT_SRC.pgtscans;
-      if (o.enable) engine.enableSource(src);
+      engine.enableSource(src, o.enable);
       const scanned = engine.counters.register('ptescan_ptes_scanned');
       const accessed = engine.counters.register('ptescan_accessed');
+      if (!o.enable) return; // off: no scanning, nothing recorded
       const platform = engine.platform;
       const topology = engine.topology;
       const batch = new Float64Array(o.batchSize);

@@ -103,7 +103,7 @@ describe('pghot run', () => {
     const impossible = projectWith('.pghotrc.yaml', 'machine: { nodes: [{ id: 0, tier: 0, capacityMiB: 64 }], latencyNs: [[100]] }\n');
     const r1 = await run(['run'], { cwd: impossible });
     expect(r1.code).toBe(2);
-    expect(r1.stderr).toBe(`pghot: ${path.join(impossible, '.pghotrc.yaml')}: machine: impossible machine "custom": no top-tier node has CPUs\n`);
+    expect(r1.stderr).toBe(`pghot: ${path.join(impossible, '.pghotrc.yaml')}: machine: impossible machine "custom": no node has CPUs\n`);
     const bad = projectWith('.pghotrc.json', '{"tunables":{"kmigrated_batch_nr":5}}');
     const r2 = await run(['run'], { cwd: bad });
     expect(r2.code).toBe(2);

@@ -16,7 +16,7 @@ export {
 } from './constants.js';
 export { PghotError, ConfigError } from './errors.js';
 export { CORE_VERSION } from './version.js';
-export { Topology, topologySchema, nodeSpecSchema, type TopologySpec, type NodeSpec, type NodeInfo } from './topology.js';
+export { MEMTIER_CHUNK_BITS, memoryTierOf, Topology, topologySchema, nodeSpecSchema, topTierFlags, type TopologySpec, type NodeSpec, type NodeInfo } from './topology.js';
 export * from './record-default.js';
 export * from './record-precision.js';
 export { Tunables, tunablesSchema, TUNABLE_NAMES, type TunablesInput, type TunableName, type TunableValues, type PghotMode } from './tunables.js';

@@ -36,16 +36,18 @@ export class PromotionRateLimiter {
 
   /**
    * should_migrate for a folio of `nrPages` whose last access was `latencyMs` ago, at `nowMs`.
-   * `refMs` is promote_freq_window_ms; `freeSpaceEnough` is pgdat_free_space_enough(target).
+   * `refMs` is promote_freq_window_ms; `freeSpaceEnough` is pgdat_free_space_enough(target);
+   * `periodMs` is the threshold adjustment period (pghot: 60 s; mainline NUMAB2:
+   * numa_balancing_scan_period_max_ms), which also sizes ref_cand.
    */
-  shouldMigrate(nrPages: number, target: number, latencyMs: number, nowMs: number, refMs: number, rateLimitMBps: number, freeSpaceEnough: boolean): Verdict {
+  shouldMigrate(nrPages: number, target: number, latencyMs: number, nowMs: number, refMs: number, rateLimitMBps: number, freeSpaceEnough: boolean, periodMs = THRESHOLD_PERIOD_MS): Verdict {
     if (freeSpaceEnough) {
       // workload changed: reset the hot threshold
       this.threshold[target] = 0;
       return Verdict.BYPASS;
     }
     const rateLimitPages = mbToPages(rateLimitMBps);
-    this.adjustThreshold(target, nowMs, refMs, rateLimitPages);
+    this.adjustThreshold(target, nowMs, refMs, rateLimitPages, periodMs);
     const th = this.threshold[target] || refMs;
     if (latencyMs >= th) return Verdict.REJECT_LATENCY;
     return this.rateLimited(target, nowMs, rateLimitPages, nrPages) ? Verdict.REJECT_RATE_LIMIT : Verdict.PASS;
@@ -56,16 +58,17 @@ export class PromotionRateLimiter {
     return this.threshold[target] || refMs;
   }
 
-  private adjustThreshold(target: number, nowMs: number, refMs: number, rateLimitPages: number): void {
-    if (!(nowMs - this.thresholdStartMs[target]! > THRESHOLD_PERIOD_MS)) return;
+  private adjustThreshold(target: number, nowMs: number, refMs: number, rateLimitPages: number, periodMs: number): void {
+    if (!(nowMs - this.thresholdStartMs[target]! > periodMs)) return;
     this.thresholdStartMs[target] = nowMs;
-    const refCandidates = (rateLimitPages * THRESHOLD_PERIOD_MS) / 1000;
+    const refCandidates = Math.floor((rateLimitPages * periodMs) / 1000);
     const candidates = this.candidates[target]!;
     const diff = candidates - this.thresholdCandidateSnap[target]!;
     const unit = Math.floor((refMs * 2) / ADJUST_STEPS);
     let th = this.threshold[target] || refMs;
-    // integer arithmetic as in C: ref_cand * 11 / 10 truncates
-    if (diff > Math.floor((refCandidates * 11) / 10)) th = Math.max(th - unit, unit);
+    // integer arithmetic as in C: ref_cand * 11 / 10 truncates; th and unit are unsigned int, so
+    // th - unit wraps when a smaller threshold survives a larger reference (max() then keeps the wrap)
+    if (diff > Math.floor((refCandidates * 11) / 10)) th = Math.max((th - unit) >>> 0, unit);
     else if (diff < Math.floor((refCandidates * 9) / 10)) th = Math.min(th + unit, refMs * 2);
     this.thresholdCandidateSnap[target] = candidates;
     this.threshold[target] = th;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Topology } from './topology.js';
+import { memoryTierOf, Topology, topTierFlags } from './topology.js';
 import { TOPOLOGY } from './test-fixtures.js';
 
 const bad = (nodes: unknown) => () => new Topology({ nodes } as never);
@@ -13,6 +13,20 @@ describe('topology', () => {
     expect([0, 65_535, 65_536, 196_607, 196_608, 229_375, 229_376].map((p) => t.nodeOf(p))).toEqual([0, 0, 1, 1, 2, 2, -1]);
     expect(t.nodeOfCpu(2)).toBe(2);
     expect(t.sectionsOf(1)).toEqual([2, 3, 4, 5]);
+  });
+
+  it('node_is_toptier as the kernel: every tier up to the slowest one with a CPU node is top tier', () => {
+    const nodes = (specs: [number, number, boolean][]) =>
+      new Topology({ nodes: specs.map(([id, tier, cpus], i) => ({ id, startPfn: i * 32_768, pages: 32_768, tier, ...(cpus ? { cpus: [id] } : {}) })) });
+    // DRAM with CPUs (tier 4), CPU-less HBM faster (tier 3), CXL slower (tier 5): HBM and DRAM are top tier
+    expect(nodes([[0, 4, true], [1, 3, false], [2, 5, false]]).lowerTierNodeIds).toEqual([2]);
+    // a socket whose DRAM sits in a slower tier but has CPUs: it and everything faster are top tier
+    expect(nodes([[0, 4, true], [1, 5, true], [2, 6, false]]).topTierNodeIds).toEqual([0, 1]);
+    // tiers are chunks of 128 abstract distance: MEMTIER_ADISTANCE_DRAM 576 is tier 4, 4 x 128 + 127 still is, 640 is not
+    expect([576, 639, 640].map(memoryTierOf)).toEqual([4, 4, 5]);
+    expect(topTierFlags([{ tier: memoryTierOf(576), cpus: [0] }, { tier: memoryTierOf(639) }, { tier: memoryTierOf(640) }])).toEqual([true, true, false]);
+    // no CPU node at all: the fastest tier
+    expect(topTierFlags([{ tier: 2 }, { tier: 3 }])).toEqual([true, false]);
   });
 
   it('handles nodes that share a section and holes between nodes', () => {

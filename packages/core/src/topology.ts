@@ -6,11 +6,30 @@ export const nodeSpecSchema = z.strictObject({
   id: z.int().min(0).max(MAX_NUMNODES - 1),
   startPfn: z.int().min(0),
   pages: z.int().min(1),
-  /** Memory tier as Linux's abstract distance: lower is faster; the lowest present is the top tier. */
+  /**
+   * Memory tier: N of Linux's memory_tierN (abstract distance >> 7, chunks of 128): lower is
+   * faster; nodes with the same N share a tier. Which tiers are top: see isTopTierNode.
+   */
   tier: z.int().min(0),
   cpus: z.array(z.int().min(0)).optional(),
 });
 export const topologySchema = z.strictObject({ nodes: z.array(nodeSpecSchema) });
+
+/** MEMTIER_CHUNK_BITS: a memory tier spans 128 of abstract distance. */
+export const MEMTIER_CHUNK_BITS = 7;
+/** The memory tier (N of memory_tierN) of an abstract distance: MEMTIER_ADISTANCE_DRAM (576) is tier 4. */
+export const memoryTierOf = (adistance: number): number => adistance >> MEMTIER_CHUNK_BITS;
+
+/**
+ * node_is_toptier for each node, as establish_demotion_targets sets top_tier_adistance: walking the
+ * tiers from the slowest, the first tier with a CPU node ends the top tier; it and every faster
+ * tier are top tier (CPU-less tiers among them too). Without any CPU node, the fastest tier.
+ */
+export function topTierFlags(nodes: readonly { tier: number; cpus?: readonly number[] | undefined }[]): boolean[] {
+  const cpuTiers = nodes.filter((n) => (n.cpus?.length ?? 0) > 0).map((n) => n.tier);
+  const last = cpuTiers.length > 0 ? Math.max(...cpuTiers) : Math.min(...nodes.map((n) => n.tier));
+  return nodes.map((n) => n.tier <= last);
+}
 
 export type NodeSpec = z.input<typeof nodeSpecSchema>;
 /** A node of a validated topology. */
@@ -94,10 +113,11 @@ export class Topology {
     this.endPfn = Math.max(...nodes.map((n) => n.startPfn + n.pages));
     this.nodeOnline = new Uint8Array(MAX_NUMNODES);
     this.nodeTopTier = new Uint8Array(MAX_NUMNODES);
-    for (const n of nodes) {
+    const top = topTierFlags(nodes);
+    nodes.forEach((n, i) => {
       this.nodeOnline[n.id] = 1;
-      this.nodeTopTier[n.id] = n.tier === this.topTier ? 1 : 0;
-    }
+      this.nodeTopTier[n.id] = top[i] ? 1 : 0;
+    });
     const ids = nodes.map((n) => n.id).sort((a, b) => a - b);
     this.lowerTierNodeIds = Object.freeze(ids.filter((id) => this.nodeTopTier[id] === 0));
     this.topTierNodeIds = Object.freeze(ids.filter((id) => this.nodeTopTier[id] === 1));

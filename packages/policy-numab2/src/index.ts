@@ -19,10 +19,10 @@ const states = new WeakMap<object, PromotionRateLimiter>();
 export const numab2State = (engine: object): PromotionRateLimiter | undefined => states.get(engine);
 
 /**
- * NUMA balancing memory-tiering mode as in mainline before pghot: on a hint fault on a slow page,
- * promote if the fast node has room above its promo watermark + max(1 GiB, node/16); otherwise if
+ * NUMA balancing memory-tiering mode as in mainline before pghot: on a hint fault on a slow page
+ * from a CPU of another node (the target: mpol_misplaced's node of the faulting CPU), promote if it has room above its promo watermark + max(1 GiB, node/16); otherwise if
  * the scan → fault latency is under the threshold (hotThresholdMs, auto-adjusted every 60 s by
- * 1/8 of it toward the rate limit) and within the per-second rate limit. Promotions happen from
+ * 1/8 of it toward the rate limit, every numa_balancing_scan_period_max_ms: the hint-fault source's) and within the per-second rate limit. Promotions happen from
  * the fault path (queued, moved at the end of the quantum); pghot's kmigrated is vetoed. With
  * tppHeadroom, kswapd demotes until demoteScaleFactor of the fast node is free.
  */
@@ -45,29 +45,32 @@ export function numab2Policy(options: Numab2Options = {}): PghotPlugin {
       engine.hooks.shouldMigrate.tap({ name: NAME, stage: Stage.VETO }, () => false);
       const topology = engine.topology;
       const platform = engine.platform;
+      // mainline's threshold period and ref_cand: numa_balancing_scan_period_max_ms, the hint-fault source's
+      const scanPeriodMaxMs = (engine.plugins.find((p) => p.name === 'source-hintfault') as { settings?: { scanPeriodMaxMs?: number } } | undefined)?.settings?.scanPeriodMaxMs ?? 60_000;
       engine.platform.hooks.hintFaults.tap(NAME, (b) => {
         const mem = engine.memory!;
         const cap = mem.capacity!;
         for (let i = 0; i < b.length; i++) {
           const pfn = b.pfn[i]!;
           if (topology.isTopTierPfn(pfn)) continue;
+          // mpol_misplaced: the faulting CPU's node is the target; a page already there is local
+          const target = b.nid[i]!;
+          if (topology.nodeOf(pfn) === target) continue;
           const head = mem.folioHead(pfn);
-          if (!mem.folioOnLru(head)) continue;
-          const nid = b.nid[i]!;
-          // a fault from a top-tier CPU's node promotes there; otherwise to target_nid
-          const target = topology.nodeTopTier[nid] === 1 ? nid : engine.tunables.target_nid;
           const nr = mem.folioNrPages(head);
           const size = topology.node(target)!.pages;
           const freeEnough = cap.freePages(target) > cap.promoWatermarkPages(target) + Math.max(ONE_GIB_PAGES, Math.floor(size / 16));
-          const v = limiter.shouldMigrate(nr, target, b.latencyMs[i]!, b.timeMs[i]!, o.hotThresholdMs, o.promoteRateLimitMBps, freeEnough);
+          const v = limiter.shouldMigrate(nr, target, b.latencyMs[i]!, b.timeMs[i]!, o.hotThresholdMs, o.promoteRateLimitMBps, freeEnough, scanPeriodMaxMs);
+          // numa_promotion_rate_limit counts candidates before migrate_misplaced_folio_prepare isolates
           if (v === Verdict.BYPASS) engine.counters.add(candidateNrl, nr);
           else if (v !== Verdict.REJECT_LATENCY) engine.counters.add(candidate, nr);
           if (v !== Verdict.BYPASS && v !== Verdict.PASS) continue;
-          // migrate_misplaced_folio_prepare: the fast node must stay above high + nr, else kswapd
+          // migrate_misplaced_folio_prepare: the fast node must stay above high + nr, else kswapd; then the LRU isolation
           if (!(cap.freePages(target) > cap.highWatermarkPages(target) + nr)) {
             cap.wakeKswapd(target, nr);
             continue;
           }
+          if (!mem.folioOnLru(head)) continue;
           let q = queue.get(target);
           if (!q) queue.set(target, (q = []));
           q.push(head);

@@ -1,4 +1,4 @@
-import { ConfigError, PAGES_PER_SECTION, type TopologySpec } from '@pghot/core';
+import { ConfigError, PAGES_PER_SECTION, topTierFlags, type TopologySpec } from '@pghot/core';
 import { z } from 'zod';
 
 const PAGES_PER_MIB = 256;
@@ -122,9 +122,9 @@ export function buildMachine(input: string | MachineSpec): Machine {
     const w = node.watermarkPages;
     if (w && !(w.min <= w.low && w.low <= w.high && w.high <= w.promo)) problem(`node ${node.id}: watermarkPages must satisfy min <= low <= high <= promo`);
   }
-  const topTier = Math.min(...m.nodes.map((x) => x.tier));
-  if (!m.nodes.some((x) => x.tier === topTier && x.cpus.length > 0)) problem('no top-tier node has CPUs');
   if (cpus.size === 0) problem('no node has CPUs');
+  // node_is_toptier, as core computes it (the engine's topology is built from the same nodes)
+  const topTier = topTierFlags(m.nodes);
 
   const totalPages = m.nodes.reduce((a, x) => a + Math.round(x.capacityMiB * PAGES_PER_MIB), 0);
   const minFreeKb = m.minFreeKbytes ?? Math.min(262_144, Math.max(128, Math.floor(Math.sqrt(16 * totalPages * 4))));
@@ -145,7 +145,7 @@ export function buildMachine(input: string | MachineSpec): Machine {
       pages,
       startPfn,
       cpus: x.cpus,
-      topTier: x.tier === topTier,
+      topTier: topTier[index]!,
       watermarks: x.watermarkPages ?? { min, low: min + delta, high: min + 2 * delta, promo: min + 3 * delta },
       demotionTarget: -1,
     };

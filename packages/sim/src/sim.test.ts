@@ -1,4 +1,4 @@
-import { definePlugin, PGHOT_SRC } from '@pghot/core';
+import { definePlugin, PGHOT_SRC, Topology } from '@pghot/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildMachine, type MachineSpec } from './machine.js';
@@ -248,11 +248,20 @@ describe('machines', () => {
     expect(m.nodes[0]!.watermarks).toEqual({ min: 80, low: 100, high: 120, promo: 140 });
   });
 
+  it('agrees with core on node_is_toptier: a node with CPUs in a slower tier is top tier, and so is every faster one', () => {
+    const m = buildMachine({
+      nodes: [{ id: 0, tier: 0, capacityMiB: 8, cpus: [0] }, { id: 1, tier: 1, capacityMiB: 8, cpus: [1] }, { id: 2, tier: 2, capacityMiB: 8 }],
+      latencyNs: [[100, 160, 250], [160, 100, 250], [250, 250, 250]],
+    });
+    expect(m.nodes.map((n) => n.topTier)).toEqual([true, true, false]);
+    expect(new Topology(m.topology).topTierNodeIds).toEqual([0, 1]);
+  });
+
   it('rejects impossible machines with one message', () => {
     expect(() => buildMachine('huge')).toThrow('unknown machine preset "huge"; presets: dram+cxl, 2dram+cxl');
     const base = { nodes: [{ id: 0, tier: 0, capacityMiB: 8, cpus: [0] }, { id: 1, tier: 1, capacityMiB: 8 }], latencyNs: [[100, 250], [250, 250]] };
     expect(() => buildMachine({ ...base, latencyNs: [[100]] })).toThrow('latencyNs must be a 2 x 2 matrix');
-    expect(() => buildMachine({ ...base, nodes: [{ id: 0, tier: 0, capacityMiB: 8 }, { id: 1, tier: 1, capacityMiB: 8 }] })).toThrow('no top-tier node has CPUs');
+    expect(() => buildMachine({ ...base, nodes: [{ id: 0, tier: 0, capacityMiB: 8 }, { id: 1, tier: 1, capacityMiB: 8 }] })).toThrow('no node has CPUs');
     expect(() => buildMachine({ ...base, nodes: [base.nodes[0]!, { id: 0, tier: 1, capacityMiB: 8 }] })).toThrow('node 0 is listed twice');
     expect(() => buildMachine({ ...base, cpuNsPerAccess: -1 })).toThrow(/→ at cpuNsPerAccess/);
   });

@@ -54,9 +54,10 @@ export function taskScanMinMs(rssPages: number, scanSizeMb: number, scanPeriodMi
  * period and numa_next_scan to scan_delay, so the first scan comes at the first tick after it. Counters: numa_pte_updates, numa_hint_faults,
  * numa_hint_faults_local.
  */
-export function hintFaultSource(options: HintFaultOptions = {}): PghotPlugin {
+export function hintFaultSource(options: HintFaultOptions = {}): PghotPlugin & { readonly settings: Readonly<z.output<typeof optionsSchema>> } {
   const o = parsePluginOptions(NAME, optionsSchema, options);
-  return defineSource({
+  // the sysctls other plugins read (NUMAB2: numa_balancing_scan_period_max_ms)
+  const plugin = defineSource({
     name: NAME,
     version: '0.1.0',
     core: '>=0.1.0 <1.0.0',
@@ -167,5 +168,6 @@ export function hintFaultSource(options: HintFaultOptions = {}): PghotPlugin {
       });
     },
   });
+  return Object.assign(plugin, { settings: Object.freeze({ ...o }) });
 }
 export default hintFaultSource;

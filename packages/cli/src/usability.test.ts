@@ -183,6 +183,6 @@ describe('output', () => {
 
   it('the top-level help says that bare pghot runs the default comparison', async () => {
     const r = await run(['--help']);
-    expect(r.stdout.replace(/\s+/g, ' ')).toContain('Bare `pghot` runs the default comparison (`pghot compare`: pghot, pghot-precision,');
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain('Bare `pghot` runs the default comparison (`pghot compare`: numab0, pghot, pghot-precision,');
   });
 });

@@ -44,6 +44,7 @@ const pebs = () => hwSampleSource({ preset: 'pebs', period: 100 });
 
 /** The configurations `pghot compare` runs without arguments, and that `--policies` can name. */
 export const BUILTIN_CONFIGS: Readonly<Record<string, { description: string; mode: PghotMode; tunables: TunablesInput; plugins: () => PghotPlugin[] }>> = {
+  numab0: { description: 'NUMA balancing off (numa_balancing=0): no scanning, no promotion', mode: 'default', tunables: {}, plugins: () => [hintFaultSource({ enable: false })] },
   pghot: { description: 'pghot, default mode (threshold 2, window 3000 ms), NUMA hint faults', mode: 'default', tunables: {}, plugins: () => [] },
   'pghot-precision': { description: 'pghot, precision mode (window 5000 ms), NUMA hint faults', mode: 'precision', tunables: {}, plugins: () => [] },
   'pghot-threshold1': { description: 'pghot, freq_threshold 1 (as the posted NUMAB2 benchmarks)', mode: 'default', tunables: { freq_threshold: 1 }, plugins: () => [] },

@@ -52,6 +52,19 @@ describe('pghot run', () => {
     expect(report.sourceOverheadNs.byKind.hintFaults!.count).toBe(report.vmstat.numa_hint_faults);
   });
 
+  it('--move-at T:NODE moves every page at T, reported as placement (not demotion, not ping-pong)', async () => {
+    const argv = ['run', '--workload', 'scan', '--set', 'workload.accessesPerThread=1000000', '--set', 'workload.footprintMiB=32', '--placement', 'preferred:0', '--move-at', '80ms:1', '--format', 'json'];
+    const report = JSON.parse((await run(argv)).stdout) as RunReport;
+    // the scan has touched the whole 32 MiB footprint (in DRAM) by 80 ms; it all moves to CXL then
+    expect(report.placement).toMatchObject({ folios: 8192, pages: 8192 });
+    expect(report.placement.costNs).toBeGreaterThan(0);
+    expect(report.demotions.pages).toBe(report.vmstat.pgdemote_kswapd ?? 0);
+    expect(report.pingPong.events).toBe(0);
+    const bad = await run(['run', ...SMALL, '--move-at', '200ms:7']);
+    expect([bad.code, bad.stderr]).toEqual([2, 'pghot: --move-at: node 7 is not on machine "dram+cxl" (nodes: 0, 1)\n']);
+    expect((await run(['run', ...SMALL, '--move-at', 'soon'])).stderr).toBe('pghot: --move-at expects TIME:NODE such as 5s:0 or 2500ms:1, got "soon"\n');
+  });
+
   it('is byte-identical for the same seed and differs for another', async () => {
     const a = await run(['run', ...SMALL, '--seed', '7']);
     const b = await run(['run', ...SMALL, '--seed', '7']);

@@ -90,6 +90,7 @@ export function createProgram(io: Io): Command {
       .option('--machine <preset>', `machine preset (${Object.keys(MACHINE_PRESETS).join(', ')}) (default: dram+cxl)`)
       .option('--workload <name>', `workload (${WORKLOAD_NAMES.join(', ')}) (default: gups-hotset)`)
       .option('--placement <where>', 'first-touch placement: local, preferred:<node> or bind:<node> (default: preferred on the first lower-tier node)')
+      .option('--move-at <time:node>', 'migratepages at a time: move every page to a node (e.g. 5s:0), a placement event reported apart from promotions and demotions')
       .option('--set <key=value>', 'a tunable (freq_threshold=1) or a workload parameter (workload.hotFraction=0.2); repeatable', collect, [] as string[])
       .option('--seed <n>', 'seed of the workload (default: 1)', intOption('--seed', 0))
       .option('--sources <names>', 'comma-separated temperature sources replacing the configurations\' own: hintfault, ptescan, hwsample, damon, or plugin names')
@@ -360,6 +361,7 @@ interface ScenarioCliOptions {
   machine?: string;
   workload?: string;
   placement?: string;
+  moveAt?: string;
   set: string[];
   seed?: number;
   sources?: string;
@@ -395,7 +397,7 @@ async function readTopology(file: string): Promise<TopologySpec> {
 }
 
 function flagsOf(opts: ScenarioCliOptions): ScenarioFlags {
-  return { machine: opts.machine, workload: opts.workload, seed: opts.seed, placement: opts.placement, set: opts.set, verify: opts.verify };
+  return { machine: opts.machine, workload: opts.workload, seed: opts.seed, placement: opts.placement, moveAt: opts.moveAt, set: opts.set, verify: opts.verify };
 }
 
 /** Read progress for long trace files: bytes, accesses per second, ETA; stderr, terminals only. */

@@ -42,7 +42,7 @@ export class Kswapd {
     const target = sim.machine.nodes[ni]!.demotionTarget;
     if (target < 0 || sim.mem.head[head] !== head || sim.mem.lru[head] !== 1) return false;
     const pages = 1 << sim.mem.order[head]!;
-    const ok = migrateFolio(sim, head, sim.machine.indexOf[target]!, false);
+    const ok = migrateFolio(sim, head, sim.machine.indexOf[target]!, 'demotion');
     if (ok) sim.engine.counters.add(counter === 'pgdemote_kswapd' ? this.#demoteCounter : sim.engine.counters.register(counter), pages);
     return ok;
   }
@@ -78,7 +78,7 @@ export class Kswapd {
         mem.accessed[head] = 0;
         continue;
       }
-      if (!migrateFolio(sim, head, target, false)) break; // the lower tier is full
+      if (!migrateFolio(sim, head, target, 'demotion')) break; // the lower tier is full
       sim.engine.counters.add(this.#demoteCounter, pages);
     }
     this.#clockHand[ni] = hand;

@@ -1,3 +1,4 @@
+import type { MoveKind } from './migration.js';
 import type { AddressSpace, Simulation } from './sim.js';
 
 const FINE_MS = 100;
@@ -25,7 +26,12 @@ export class Metrics {
   promotedPages = 0;
   demotedFolios = 0;
   demotedPages = 0;
+  /** Promotion and demotion copy time; a placement's is placementNs. */
   migrationNs = 0;
+  /** Moves by migratepages (`moveAt`): a placement event, neither promotion nor demotion. */
+  placementFolios = 0;
+  placementPages = 0;
+  placementNs = 0;
   pingPong = 0;
   readonly series: IntervalPoint[] = [];
   /** FTHR per 100 ms, for reaction times. */
@@ -69,12 +75,21 @@ export class Metrics {
     this.overheads.set(kind, e);
   }
 
-  /** A folio of `pages` moved; promotions and demotions of the same virtual page within the window are ping-pong. */
-  migrated(mm: AddressSpace, vbase: number, pages: number, promotion: boolean, ns: number): void {
+  /**
+   * A folio of `pages` moved; promotions and demotions of the same virtual page within the window
+   * are ping-pong. A placement counts apart, and leaves the ping-pong marks alone.
+   */
+  migrated(mm: AddressSpace, vbase: number, pages: number, kind: MoveKind, ns: number): void {
+    if (kind === 'placement') {
+      this.placementFolios++;
+      this.placementPages += pages;
+      this.placementNs += ns;
+      return;
+    }
     const now = this.#sim.nowMs;
     const window = this.#sim.options.pingPongWindowMs;
     this.migrationNs += ns;
-    if (promotion) {
+    if (kind === 'promotion') {
       this.promotedFolios++;
       this.promotedPages += pages;
       this.#iPromoted += pages;

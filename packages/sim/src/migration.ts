@@ -9,12 +9,15 @@ export function mapFolio(sim: Simulation, mm: AddressSpace, vbase: number, head:
   sim.mem.rmapVpage[head] = vbase;
 }
 
+/** Why a folio moves: pghot's or a policy's promotion, a demotion, or a placement (migratepages, `moveAt`). */
+export type MoveKind = 'promotion' | 'demotion' | 'placement';
+
 /**
  * migrate_pages for one folio: move the folio at `head` to node index `ti` — allocate there, remap
  * every PTE, free the old folio, charge the copy to the owning process's threads. False when the
  * target has no room.
  */
-export function migrateFolio(sim: Simulation, head: number, ti: number, promotion: boolean): boolean {
+export function migrateFolio(sim: Simulation, head: number, ti: number, kind: MoveKind): boolean {
   const mem = sim.mem;
   const order = mem.order[head]!;
   const pages = 1 << order;
@@ -27,7 +30,7 @@ export function migrateFolio(sim: Simulation, head: number, ti: number, promotio
   mem.free(head);
   const ns = (pages * PAGE_SIZE * 1000) / sim.machine.migrationBandwidthMBps + sim.machine.migrationFixedNs;
   for (const th of mm.threads) th.timeNs += ns / mm.threads.length;
-  sim.metrics.migrated(mm, vbase, pages, promotion, ns);
+  sim.metrics.migrated(mm, vbase, pages, kind, ns);
   return true;
 }
 
@@ -40,7 +43,7 @@ export function simMigrationBackend(sim: Simulation): PghotPlugin {
         const ti = sim.machine.indexOf[batch.target]!;
         for (let i = 0; i < batch.length; i++) {
           const head = batch.pfn[i]!;
-          const ok = sim.mem.head[head] === head && migrateFolio(sim, head, ti, true);
+          const ok = sim.mem.head[head] === head && migrateFolio(sim, head, ti, 'promotion');
           batch.status[i] = ok ? 0 : EAGAIN;
           if (!ok) sim.mem.kswapdWanted[ti] = 1; // the target is full: demotion is woken there
         }
@@ -59,7 +62,7 @@ export function moveAll(sim: Simulation, nid: number): void {
       if (pfn < 0) continue;
       const head = sim.mem.head[pfn]!;
       if (head !== pfn || sim.mem.nodeIndex[head] === ti) continue;
-      if (!migrateFolio(sim, head, ti, false)) return;
+      if (!migrateFolio(sim, head, ti, 'placement')) return;
     }
   }
 }

@@ -31,6 +31,8 @@ export interface RunReport {
   slowdownVsNoPromotion: number | null;
   promotions: MigrationTotals;
   demotions: MigrationTotals;
+  /** Pages moved by `moveAt` (migratepages): a placement event, not a demotion; its copy time apart. */
+  placement: MigrationTotals & { costNs: number };
   pingPong: { windowMs: number; events: number; perPromotion: number };
   reactionTimeMs: number | null;
   reactionTimesMs: (number | null)[];
@@ -104,6 +106,7 @@ export function buildReport(name: string, result: SimResult, noPromotion: SimRes
     slowdownVsNoPromotion: noPromotion ? round(T / noPromotion.estimatedTimeNs) : null,
     promotions: migrations(m.promotedFolios, m.promotedPages, T),
     demotions: migrations(m.demotedFolios, m.demotedPages, T),
+    placement: { ...migrations(m.placementFolios, m.placementPages, T), costNs: round(m.placementNs, 1) },
     pingPong: { windowMs: sim.options.pingPongWindowMs, events: m.pingPong, perPromotion: round(m.promotedFolios === 0 ? 0 : m.pingPong / m.promotedFolios) },
     reactionTimeMs: found.length === 0 ? null : round(found.reduce((a, b) => a + b, 0) / found.length, 1),
     reactionTimesMs: reactions,

@@ -85,7 +85,9 @@ describe('small exact scenarios', () => {
     // 51 ms: kswapd wants free >= promo (2): CLOCK clears both Accessed bits, then demotes both
     // 100 ms: the second report's candidate moves into DRAM
     expect(sim.engine.vmstat()).toMatchObject({ pgpromote_candidate: 2, pgpromote_success: 1, pgdemote_kswapd: 2, pghot_recorded_accesses: 2 });
-    expect([sim.metrics.promotedPages, sim.metrics.demotedPages]).toEqual([1, 4]); // 2 by kswapd, 2 by migratepages
+    // migratepages' two moves are a placement: not demotions, not ping-pong, their copy time apart
+    expect([sim.metrics.promotedPages, sim.metrics.demotedPages, sim.metrics.placementPages, sim.metrics.placementNs]).toEqual([1, 2, 2, 2]);
+    expect(sim.metrics.pingPong).toBe(0);
     expect(Array.from(sim.processes[0]!.pte)).toEqual([32_769, 32_768, 1]); // the free-page stack hands back what migratepages freed, last first
     // the same cost rules by hand: events are charged when the thread's clock passes their quantum
     let t = 3 * 300;

@@ -64,6 +64,8 @@ export interface ScenarioFlags {
   workload?: string | undefined;
   seed?: number | undefined;
   placement?: string | undefined;
+  /** `--move-at T:NODE`. */
+  moveAt?: string | undefined;
   set: readonly string[];
   verify?: boolean | undefined;
 }
@@ -97,6 +99,18 @@ function parseValue(raw: string): unknown {
   if (raw === 'true' || raw === 'false') return raw === 'true';
   if (/^-?(\d+\.?\d*|\.\d+)(e-?\d+)?$/i.test(raw) || /^0x[0-9a-f]+$/i.test(raw)) return Number(raw);
   return raw;
+}
+
+/** `--move-at 5s:0` (a duration as --duration takes it, a node of the machine). */
+export function parseMoveAt(text: string, machine: Machine): { timeMs: number; node: number } {
+  const m = /^([^:]+):(\d+)$/.exec(text.trim());
+  if (!m) throw usage(`--move-at expects TIME:NODE such as 5s:0 or 2500ms:1, got "${text}"`);
+  const d = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(m[1]!);
+  if (!d) throw usage(`--move-at: "${m[1]}" is not a time such as 5s, 2500ms or 1m`);
+  const timeMs = Number(d[1]) * (d[2] === 'ms' ? 1 : d[2] === 'm' ? 60_000 : 1000);
+  const node = Number(m[2]);
+  if (!machine.nodes.some((n) => n.id === node)) throw usage(`--move-at: node ${node} is not on machine "${machine.name}" (nodes: ${machine.nodes.map((n) => n.id).join(', ')})`);
+  return { timeMs, node };
 }
 
 /** `--set` pairs: tunables by kernel name, `workload.<param>` for workload parameters. */
@@ -161,7 +175,7 @@ export function resolveScenario(flags: ScenarioFlags, extra: Record<string, unkn
     workload,
     seed: flags.seed ?? (extra.seed as number | undefined) ?? DEFAULTS.seed,
     placement,
-    moveAt: extra.moveAt as Scenario['moveAt'],
+    moveAt: flags.moveAt ? parseMoveAt(flags.moveAt, machine) : (extra.moveAt as Scenario['moveAt']),
     sim: (extra.sim as Scenario['sim'] | undefined) ?? {},
     verify: flags.verify ?? false,
   };

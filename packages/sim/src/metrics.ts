@@ -11,6 +11,16 @@ export interface IntervalPoint {
   demotedPages: number;
 }
 
+/** How fast a policy recovered from one hot-set shift. */
+export interface Reaction {
+  shiftMs: number;
+  /** The interval top-K oracle's hit ratio from this shift to the next (or the end). */
+  oracleHitRatio: number;
+  /** ms until the 100 ms hit ratio reached 90 % of it; null when it did not (see reason). */
+  timeMs: number | null;
+  reason: string | null;
+}
+
 export interface OverheadEntry {
   count: number;
   ns: number;
@@ -142,25 +152,30 @@ export class Metrics {
   }
 
   /**
-   * Reaction time after each hot-set shift at `shiftMs`: from the shift until the 100 ms hit
-   * ratio is back at 90 % of its level in the second before the shift. null when it never is, or
-   * when that level was 0.
+   * Reaction time after each hot-set shift: from the shift until the policy's 100 ms hit ratio
+   * first reaches 90 % of what the interval top-K oracle reached after it (its intervals from the
+   * shift to the next shift or the end). null, with the reason, when it does not before the next
+   * shift, or when the oracle had nothing to reach.
    */
-  reactionTimesMs(shiftsMs: readonly number[]): (number | null)[] {
+  reactions(shiftsMs: readonly number[], oracle: readonly { endMs: number; hits: number; all: number }[], endMs: number): Reaction[] {
     const ratio = (i: number) => (this.fineTotal[i]! > 0 ? this.fineFast[i]! / this.fineTotal[i]! : 0);
-    return shiftsMs.map((s) => {
-      const first = Math.round(s / FINE_MS);
-      const before = Math.max(0, first - 1000 / FINE_MS);
-      let f = 0;
-      let t = 0;
-      for (let i = before; i < first; i++) {
-        f += this.fineFast[i] ?? 0;
-        t += this.fineTotal[i] ?? 0;
+    return shiftsMs.map((s, k) => {
+      const until = shiftsMs[k + 1] ?? endMs;
+      let hits = 0;
+      let all = 0;
+      for (const o of oracle) {
+        if (o.endMs > s && o.endMs <= until) {
+          hits += o.hits;
+          all += o.all;
+        }
       }
-      if (t === 0 || f === 0) return null; // nothing in the fast tier before the shift: nothing to recover
-      const goal = 0.9 * (f / t);
-      for (let i = first; i < this.fineTotal.length; i++) if (ratio(i) >= goal) return (i + 1) * FINE_MS - s;
-      return null;
+      if (all === 0 || hits === 0) return { shiftMs: s, oracleHitRatio: 0, timeMs: null, reason: 'the interval oracle has no fast-tier hits after this shift' };
+      const oracleHitRatio = Number((hits / all).toFixed(6));
+      const goal = 0.9 * (hits / all);
+      const last = Math.min(this.fineTotal.length, Math.ceil(until / FINE_MS));
+      for (let i = Math.round(s / FINE_MS); i < last; i++) if (ratio(i) >= goal) return { shiftMs: s, oracleHitRatio, timeMs: (i + 1) * FINE_MS - s, reason: null };
+      return { shiftMs: s, oracleHitRatio, timeMs: null, reason: `never reached 90 % of the interval oracle's post-shift hit ratio (${oracleHitRatio}) before ${until === endMs ? 'the end of the run' : 'the next shift'}` };
     });
   }
+
 }

@@ -34,6 +34,8 @@ export class OracleRecorder {
   readonly #iTimeNs: Float64Array;
   #migratedPages = 0;
   #intervals = 0;
+  /** Interval top-K per interval: its end (ms), and its fast and all accesses. */
+  readonly intervalSeries: { endMs: number; hits: number; all: number }[] = [];
 
   constructor(sim: Simulation, pages: number) {
     this.#sim = sim;
@@ -106,6 +108,7 @@ export class OracleRecorder {
     const { hits, all } = this.#score(this.#interval, fast, this.#iTimeNs);
     this.#iHits += hits;
     this.#iAll += all;
+    this.intervalSeries.push({ endMs: this.#sim.nowMs, hits, all });
     this.#interval.fill(0);
   }
 

@@ -1,5 +1,5 @@
 import { PAGE_SIZE } from '@pghot/core';
-import type { IntervalPoint, OverheadEntry } from './metrics.js';
+import type { IntervalPoint, OverheadEntry, Reaction } from './metrics.js';
 import type { OracleResult, Oracles } from './oracles.js';
 import type { Simulation, SimResult } from './sim.js';
 
@@ -36,6 +36,8 @@ export interface RunReport {
   pingPong: { windowMs: number; events: number; perPromotion: number };
   reactionTimeMs: number | null;
   reactionTimesMs: (number | null)[];
+  /** Per shift: the oracle's post-shift hit ratio, the reaction time, and why it is null. */
+  reactions: Reaction[];
   sourceOverheadNs: { total: number; foreground: number; background: number; byKind: Record<string, OverheadEntry> };
   series: IntervalPoint[];
   vmstat: Record<string, number>;
@@ -80,8 +82,8 @@ export function buildReport(name: string, result: SimResult, noPromotion: SimRes
     if (v.foreground) foreground += v.ns;
     else background += v.ns;
   }
-  const reactions = m.reactionTimesMs(shiftTimesMs(sim, sim.nowMs));
-  const found = reactions.filter((r): r is number => r !== null);
+  const reactions = m.reactions(shiftTimesMs(sim, sim.nowMs), sim.oracles.intervalSeries, sim.nowMs);
+  const found = reactions.map((r) => r.timeMs).filter((r): r is number => r !== null);
   const policies = engine.plugins.filter((p) => p.kind === 'policy').map((p) => p.name);
   const noPromotionOracle = noPromotion
     ? { fastTierHitRatio: round(noPromotion.sim.metrics.fast / Math.max(1, noPromotion.sim.metrics.fast + noPromotion.sim.metrics.slow)), estimatedTimeNs: round(noPromotion.estimatedTimeNs, 1) }
@@ -109,7 +111,8 @@ export function buildReport(name: string, result: SimResult, noPromotion: SimRes
     placement: { ...migrations(m.placementFolios, m.placementPages, T), costNs: round(m.placementNs, 1) },
     pingPong: { windowMs: sim.options.pingPongWindowMs, events: m.pingPong, perPromotion: round(m.promotedFolios === 0 ? 0 : m.pingPong / m.promotedFolios) },
     reactionTimeMs: found.length === 0 ? null : round(found.reduce((a, b) => a + b, 0) / found.length, 1),
-    reactionTimesMs: reactions,
+    reactionTimesMs: reactions.map((r) => r.timeMs),
+    reactions,
     sourceOverheadNs: { total: round(foreground + background, 1), foreground: round(foreground, 1), background: round(background, 1), byKind },
     series: m.series.map((p) => ({ ...p, fastTierHitRatio: round(p.fastTierHitRatio) })),
     vmstat: engine.vmstat(),

@@ -201,21 +201,39 @@ describe('workloads', () => {
       baseline: 'none',
     });
     expect(report.reactionTimesMs.length).toBe(Math.ceil(report.estimatedTimeNs / 1e6 / 2000) - 1); // a shift every 2 s
-    expect(report.reactionTimeMs).not.toBeNull();
+    // each shift: the oracle's post-shift hit ratio, and a time or the reason there is none
+    expect(report.reactions.map((r) => r.shiftMs)).toEqual(report.reactionTimesMs.map((_, k) => 2000 * (k + 1)));
+    for (const r of report.reactions) {
+      expect(r.oracleHitRatio).toBeGreaterThan(0);
+      expect(r.timeMs === null ? typeof r.reason : r.reason).toBe(r.timeMs === null ? 'string' : null);
+    }
   });
 
-  it('measures reaction time from the 100 ms hit ratio: back at 90 % of the second before the shift', async () => {
+  it("measures reaction time against the interval oracle: until the 100 ms hit ratio reaches 90 % of the oracle's after the shift", async () => {
     const sim = new Simulation({ machine: 'dram+cxl', workload: { name: 'sequence', params: { pages: [0] } } });
     const m = sim.metrics;
-    // 10 buckets at 0.8 before a shift at 1000 ms, then 0.1, 0.5, 0.71, 0.73, 0.9
-    for (const ratio of [...Array<number>(10).fill(0.8), 0.1, 0.5, 0.71, 0.73, 0.9]) {
+    // 10 buckets at 0.8, then a shift at 1000 ms: 0.1, 0.5, 0.71, 0.73, 0.9, then 0.2 x 5 after a shift at 1500
+    for (const ratio of [...Array<number>(10).fill(0.8), 0.1, 0.5, 0.71, 0.73, 0.9, 0.2, 0.2, 0.2, 0.2, 0.2]) {
       m.fineFast.push(ratio * 1000);
       m.fineTotal.push(1000);
     }
+    // the oracle: 0.8 up to 1000 ms, 0.8 from 1000 to 1500 (two intervals), 0.5 after 1500
+    const oracle = [
+      { endMs: 1000, hits: 800, all: 1000 },
+      { endMs: 1250, hits: 400, all: 500 },
+      { endMs: 1500, hits: 400, all: 500 },
+      { endMs: 2000, hits: 500, all: 1000 },
+    ];
     // shift at 1000: goal 0.72, first met by the bucket ending at 1400 ms
-    // shift at 1100: the second before averages 0.73, goal 0.657, met by the bucket ending at 1300 ms
-    // shift at 0: nothing before it; shift at 1500: no data after it
-    expect(m.reactionTimesMs([1000, 1100, 0, 1500])).toEqual([400, 200, null, null]);
+    // shift at 1500: goal 0.45, never met before the end (2000 ms): null, and why
+    expect(m.reactions([1000, 1500], oracle, 2000)).toEqual([
+      { shiftMs: 1000, oracleHitRatio: 0.8, timeMs: 400, reason: null },
+      { shiftMs: 1500, oracleHitRatio: 0.5, timeMs: null, reason: "never reached 90 % of the interval oracle's post-shift hit ratio (0.5) before the end of the run" },
+    ]);
+    // recovery must come before the next shift: a shift at 1000 followed by one at 1300 has 300 ms to reach 0.72
+    expect(m.reactions([1000, 1300], oracle, 2000)[0]).toMatchObject({ timeMs: null, reason: expect.stringContaining('before the next shift') });
+    // an oracle without hits after the shift has nothing to reach
+    expect(m.reactions([1000], [{ endMs: 2000, hits: 0, all: 1000 }], 2000)[0]).toEqual({ shiftMs: 1000, oracleHitRatio: 0, timeMs: null, reason: 'the interval oracle has no fast-tier hits after this shift' });
   });
 
   it('rejects unknown workloads and bad parameters naming them', () => {

@@ -28,14 +28,24 @@ export function compareTable(reports: readonly RunReport[], color: boolean, wide
   const oracleHit = first.oracles.intervalTopK.fastTierHitRatio;
   const sorted = [...reports].sort((a, b) => a.estimatedTimeNs - b.estimatedTimeNs);
   const runs = wide
-    ? table(['name', 'sources', 'policy', 'fastTierHitRatio', 'estimatedTimeMs', 'slowdownVsAllFast', 'slowdownVsNoPromotion', 'promotedPages', 'demotedPages', 'pingPong', 'reactionTimeMs', 'sourceOverheadMs'], color)
-    : table(['name', 'source', 'hit %', '% of oracle', 'time ms', 'promoted', 'ping-pong'], color);
+    ? table(['name', 'sources', 'policy', 'fastTierHitRatio', 'fastTierHitRatioAfterWarmUp', 'estimatedTimeMs', 'slowdownVsAllFast', 'slowdownVsNoPromotion', 'promotedPages', 'demotedPages', 'pingPong', 'reactionTimeMs', 'sourceOverheadMs'], color)
+    : table(['name', 'source', 'hit %', '% of oracle', 'after warm-up', 'time ms', 'promoted', 'ping-pong'], color);
+  const oracleWarm = first.oracles.intervalTopK.fastTierHitRatioAfterWarmUp;
   for (const r of sorted) {
     const name = `${r === sorted[0] && reports.length > 1 ? '*' : ' '}${r.name}`;
     runs.push(
       wide
-        ? [name, sourcesOf(r), r.policy, r4(r.fastTierHitRatio), ms(r.estimatedTimeNs), r.slowdownVsAllFast.toFixed(3), orDash(r.slowdownVsNoPromotion, (x) => x.toFixed(3)), r.promotions.pages, r.demotions.pages, r.pingPong.events, orDash(r.reactionTimeMs, (x) => x.toFixed(0)), ms(r.sourceOverheadNs.total)]
-        : [name, sourcesOf(r), pct(r.fastTierHitRatio), oracleHit > 0 ? pct(r.fastTierHitRatio / oracleHit) : '-', ms(r.estimatedTimeNs), r.promotions.pages, r.pingPong.events],
+        ? [name, sourcesOf(r), r.policy, r4(r.fastTierHitRatio), orDash(r.fastTierHitRatioAfterWarmUp, r4), ms(r.estimatedTimeNs), r.slowdownVsAllFast.toFixed(3), orDash(r.slowdownVsNoPromotion, (x) => x.toFixed(3)), r.promotions.pages, r.demotions.pages, r.pingPong.events, orDash(r.reactionTimeMs, (x) => x.toFixed(0)), ms(r.sourceOverheadNs.total)]
+        : [
+            name,
+            sourcesOf(r),
+            pct(r.fastTierHitRatio),
+            oracleHit > 0 ? pct(r.fastTierHitRatio / oracleHit) : '-',
+            r.fastTierHitRatioAfterWarmUp !== null && oracleWarm ? pct(r.fastTierHitRatioAfterWarmUp / oracleWarm) : '-',
+            ms(r.estimatedTimeNs),
+            r.promotions.pages,
+            r.pingPong.events,
+          ],
     );
   }
   const o = first.oracles;
@@ -49,7 +59,9 @@ export function compareTable(reports: readonly RunReport[], color: boolean, wide
   return [
     bold(`machine ${first.machine.name}, workload ${w.name} (seed ${w.seed}), ${first.accesses.total} accesses per run`),
     runs.toString(),
-    wide || reports.length === 1 ? '' : '* fastest; % of oracle: hit ratio as a share of the interval top-K oracle\'s. --wide: every column',
+    wide || reports.length === 1
+      ? ''
+      : `* fastest; % of oracle: hit ratio as a share of the interval top-K oracle's, over the run,\n  and after a ${first.warmUpMs} ms warm-up against the oracle after it. --wide: every column`,
     bold(`oracles, computed on the accesses of run "${first.name}"${same}`),
     oracles.toString(),
   ].filter(Boolean).join('\n');

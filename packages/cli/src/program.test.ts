@@ -50,6 +50,8 @@ describe('pghot run', () => {
     expect(report.fastTierHitRatio).toBeGreaterThan(report.oracles.noPromotion!.fastTierHitRatio);
     expect(report.slowdownVsNoPromotion).toBeLessThan(1);
     expect(report.sourceOverheadNs.byKind.hintFaults!.count).toBe(report.vmstat.numa_hint_faults);
+    // promotion starts with the second scan: the hit ratio after the 2 s warm-up is the higher one
+    expect(report.fastTierHitRatioAfterWarmUp!).toBeGreaterThan(report.fastTierHitRatio);
   });
 
   it('--move-at T:NODE moves every page at T, reported as placement (not demotion, not ping-pong)', async () => {
@@ -65,6 +67,16 @@ describe('pghot run', () => {
     expect((await run(['run', ...SMALL, '--move-at', 'soon'])).stderr).toBe('pghot: --move-at expects TIME:NODE such as 5s:0 or 2500ms:1, got "soon"\n');
   });
 
+  it('on 2dram+cxl the default workload runs a thread on each DRAM node; reports give the hit ratio after the warm-up', async () => {
+    const report = JSON.parse((await run(['run', '--machine', '2dram+cxl', '--set', 'workload.accessesPerThread=2000000', '--format', 'json'])).stdout) as RunReport;
+    expect(report.workload.params.threads).toBe(2);
+    expect(report.warmUpMs).toBe(2000);
+    expect(report.warmUpShare).toBeCloseTo(2000 / (report.estimatedTimeNs / 1e6), 4);
+    // a run shorter than the warm-up has no after-warm-up ratio
+    expect(report.estimatedTimeNs).toBeLessThan(2e9);
+    expect(report.fastTierHitRatioAfterWarmUp).toBe(null);
+  });
+
   it('is byte-identical for the same seed and differs for another', async () => {
     const a = await run(['run', ...SMALL, '--seed', '7']);
     const b = await run(['run', ...SMALL, '--seed', '7']);
@@ -78,7 +90,7 @@ describe('pghot run', () => {
     const report = JSON.parse((await run(['run', '--set', 'freq_threshold=1'], { cwd: dir })).stdout) as RunReport;
     expect(report).toMatchObject({ name: 'mine', mode: 'precision', machine: { name: '2dram+cxl' }, workload: { name: 'zipf' } });
     expect(report.tunables.freq_threshold).toBe(1);
-    expect(report.accesses.total).toBe(200_000);
+    expect(report.accesses.total).toBe(2 * 200_000); // 2dram+cxl: a thread on each DRAM node
   });
 
   it('prints tables (with --wide, every column under its JSON name), without colors off a terminal', async () => {

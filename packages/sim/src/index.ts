@@ -1,6 +1,6 @@
 export { buildMachine, machineSchema, simNodeSchema, MACHINE_PRESETS, type Machine, type MachineSpec, type NodeLayout } from './machine.js';
 export { PhysicalMemory, THP_ORDER, THP_PAGES } from './physmem.js';
-export { createWorkload, WORKLOADS, WORKLOAD_NAMES, type ProcessSpec, type WorkloadInstance, type WorkloadName } from './workloads.js';
+export { createWorkload, DEFAULT_ACCESSES_PER_THREAD, threadsForMachine, WORKLOADS, WORKLOAD_NAMES, type ProcessSpec, type WorkloadInstance, type WorkloadName } from './workloads.js';
 export {
   Simulation,
   AddressSpace,

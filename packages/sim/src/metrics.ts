@@ -151,6 +151,17 @@ export class Metrics {
     return { count: this.#hintFaults, ns: this.#hintFaultNs, foreground: true };
   }
 
+  /** The hit ratio of the 100 ms buckets from `fromMs` on (null when none has accesses). */
+  hitRatioFrom(fromMs: number): number | null {
+    let fast = 0;
+    let total = 0;
+    for (let i = Math.ceil(fromMs / FINE_MS); i < this.fineTotal.length; i++) {
+      fast += this.fineFast[i]!;
+      total += this.fineTotal[i]!;
+    }
+    return total === 0 ? null : fast / total;
+  }
+
   /**
    * Reaction time after each hot-set shift: from the shift until the policy's 100 ms hit ratio
    * first reaches 90 % of what the interval top-K oracle reached after it (its intervals from the

@@ -25,6 +25,11 @@ export interface SimOptions {
   hintFaultNs?: number;
   llc?: LlcOptions | false;
   intervalMs?: number;
+  /**
+   * The warm-up reported apart (`fastTierHitRatioAfterWarmUp`): 2000 ms, twice NUMA balancing's
+   * first scan period (scan_delay, then task_scan_start of a task under 256 MB: 1000 ms each).
+   */
+  warmUpMs?: number;
   pingPongWindowMs?: number;
   /** Check the invariants at the end of the run (and throw if one fails). */
   verify?: boolean;

@@ -8,7 +8,7 @@ export interface OracleResult {
 export interface Oracles {
   allFast: OracleResult;
   staticTopK: OracleResult & { k: number };
-  intervalTopK: OracleResult & { k: number; intervalMs: number; migratedPages: number };
+  intervalTopK: OracleResult & { k: number; intervalMs: number; migratedPages: number; fastTierHitRatioAfterWarmUp: number | null };
 }
 
 /**
@@ -112,6 +112,18 @@ export class OracleRecorder {
     this.#interval.fill(0);
   }
 
+  /** The interval oracle over the intervals that end after the warm-up (what a policy is compared with then). */
+  #afterWarmUp(): number | null {
+    let hits = 0;
+    let all = 0;
+    for (const o of this.intervalSeries) {
+      if (o.endMs <= this.#sim.options.warmUpMs) continue;
+      hits += o.hits;
+      all += o.all;
+    }
+    return all === 0 ? null : Number((hits / all).toFixed(6));
+  }
+
   compute(): Oracles {
     const sim = this.#sim;
     const threads = sim.threads;
@@ -135,6 +147,7 @@ export class OracleRecorder {
         intervalMs: sim.options.intervalMs,
         migratedPages: this.#migratedPages,
         fastTierHitRatio: ratio(this.#iHits),
+        fastTierHitRatioAfterWarmUp: this.#afterWarmUp(),
         estimatedTimeNs: maxOf(this.#iTimeNs, this.#migratedPages * perPageNs),
       },
     };

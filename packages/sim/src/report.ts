@@ -26,6 +26,11 @@ export interface RunReport {
   plugins: string[];
   accesses: { total: number; fast: number; slow: number; llcHits: number };
   fastTierHitRatio: number;
+  /** After the first `warmUpMs` (the 100 ms buckets from then on); null when the run is shorter. */
+  fastTierHitRatioAfterWarmUp: number | null;
+  warmUpMs: number;
+  /** warmUpMs over the run's estimated time: under 0.1 at the default run lengths. */
+  warmUpShare: number;
   estimatedTimeNs: number;
   slowdownVsAllFast: number;
   slowdownVsNoPromotion: number | null;
@@ -83,6 +88,7 @@ export function buildReport(name: string, result: SimResult, noPromotion: SimRes
     else background += v.ns;
   }
   const reactions = m.reactions(shiftTimesMs(sim, sim.nowMs), sim.oracles.intervalSeries, sim.nowMs);
+  const afterWarmUp = m.hitRatioFrom(sim.options.warmUpMs);
   const found = reactions.map((r) => r.timeMs).filter((r): r is number => r !== null);
   const policies = engine.plugins.filter((p) => p.kind === 'policy').map((p) => p.name);
   const noPromotionOracle = noPromotion
@@ -103,6 +109,9 @@ export function buildReport(name: string, result: SimResult, noPromotion: SimRes
     plugins: engine.plugins.map((p) => p.name),
     accesses: { total, fast: m.fast, slow: m.slow, llcHits: sim.threads.reduce((a, t) => a + t.llcHits, 0) },
     fastTierHitRatio: round(total === 0 ? 0 : m.fast / total),
+    fastTierHitRatioAfterWarmUp: afterWarmUp === null ? null : round(afterWarmUp),
+    warmUpMs: sim.options.warmUpMs,
+    warmUpShare: round(T > 0 ? (sim.options.warmUpMs * 1e6) / T : 0, 4),
     estimatedTimeNs: round(T, 1),
     slowdownVsAllFast: round(T / oracles.allFast.estimatedTimeNs),
     slowdownVsNoPromotion: noPromotion ? round(T / noPromotion.estimatedTimeNs) : null,

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { buildMachine, type MachineSpec } from './machine.js';
 import { runBaseline, runSimulation } from './run.js';
 import { getSim, Simulation } from './sim.js';
-import { createWorkload } from './workloads.js';
+import { createWorkload, threadsForMachine } from './workloads.js';
 
 /** DRAM node 0 with 2 pages and CPU 0; CXL node 1 with 4 pages. No CPU time, 1 ns page copies. */
 const TINY: MachineSpec = {
@@ -275,6 +275,20 @@ describe('machines', () => {
     });
     expect(m.nodes.map((n) => n.topTier)).toEqual([true, true, false]);
     expect(new Topology(m.topology).topTierNodeIds).toEqual([0, 1]);
+  });
+
+  it('on a machine with two DRAM nodes a default workload runs a thread on each', () => {
+    expect(threadsForMachine('gups-hotset', {}, 2)).toEqual({ threads: 2 });
+    expect(threadsForMachine('zipf', { theta: 0.9 }, 2)).toEqual({ theta: 0.9, threads: 2 });
+    // what the user names stays: threads, CPUs; graph runs 2 by default already; sequence has no threads
+    expect(threadsForMachine('gups-hotset', { threads: 1 }, 2)).toEqual({ threads: 1 });
+    expect(threadsForMachine('gups-hotset', { cpus: [0] }, 2)).toEqual({ cpus: [0] });
+    expect(threadsForMachine('graph', {}, 2)).toEqual({});
+    expect(threadsForMachine('sequence', { pages: [0] }, 2)).toEqual({ pages: [0] });
+    expect(threadsForMachine('gups-hotset', {}, 1)).toEqual({});
+    // and the threads spread over the top-tier nodes
+    const sim = new Simulation({ machine: '2dram+cxl', workload: { name: 'gups-hotset', params: { threads: 2, accessesPerThread: 10 } } });
+    expect(sim.threads.map((t) => t.nid)).toEqual([0, 1]);
   });
 
   it('rejects impossible machines with one message', () => {

@@ -45,7 +45,7 @@ export class Simulation {
   readonly threads: SimThread[] = [];
   readonly metrics: Metrics;
   readonly oracles: OracleRecorder;
-  readonly options: Readonly<Required<Pick<SimOptions, 'seed' | 'promotion' | 'demotion' | 'hintFaultNs' | 'intervalMs' | 'pingPongWindowMs' | 'verify'>>>;
+  readonly options: Readonly<Required<Pick<SimOptions, 'seed' | 'promotion' | 'demotion' | 'hintFaultNs' | 'intervalMs' | 'warmUpMs' | 'pingPongWindowMs' | 'verify'>>>;
   /** The engine clock: ms at the end of the last quantum. */
   nowMs = 0;
   /** Cost of a last-level-cache hit; 0 without an LLC model. */
@@ -77,6 +77,7 @@ export class Simulation {
       demotion: options.demotion ?? options.promotion ?? true,
       hintFaultNs: options.hintFaultNs ?? 1000,
       intervalMs: options.intervalMs ?? 1000,
+      warmUpMs: options.warmUpMs ?? 2000,
       pingPongWindowMs: options.pingPongWindowMs ?? 1000,
       verify: options.verify ?? false,
     });

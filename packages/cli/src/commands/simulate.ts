@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, TUNABLE_NAMES, type PghotMode, type PghotPlugin, type TunableName, type TunablesInput } from '@pghot/core';
 import { resolvePlugins, type ResolvedConfig } from '@pghot/core/config';
-import { buildMachine, createWorkload, runBaseline, runSimulation, type Machine, type RunReport, type SimOptions, type WorkloadInstance } from '@pghot/sim';
+import { buildMachine, createWorkload, runBaseline, runSimulation, threadsForMachine, type Machine, type RunReport, type SimOptions, type WorkloadInstance } from '@pghot/sim';
 import armsPolicy from '@pghot/policy-arms';
 import hememPolicy from '@pghot/policy-hemem';
 import memtisPolicy from '@pghot/policy-memtis';
@@ -160,7 +160,9 @@ export function resolveScenario(flags: ScenarioFlags, extra: Record<string, unkn
   const w = (extra.workload ?? DEFAULTS.workload) as string | { name: string; params?: Record<string, unknown> };
   const fromFile = typeof w === 'string' ? { name: w, params: {} } : { name: w.name, params: w.params ?? {} };
   const sets = parseSets(flags.set);
-  const workload = flags.workload ? { name: flags.workload, params: sets.workload } : { name: fromFile.name, params: { ...fromFile.params, ...sets.workload } };
+  const named = flags.workload ? { name: flags.workload, params: sets.workload } : { name: fromFile.name, params: { ...fromFile.params, ...sets.workload } };
+  const cpuNodes = machine.nodes.filter((n) => n.topTier && n.cpus.length > 0).length;
+  const workload = { name: named.name, params: threadsForMachine(named.name, named.params, cpuNodes) };
   try {
     createWorkload(workload.name, workload.params);
   } catch (e) {

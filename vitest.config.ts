@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /** Workspace packages with tests; each project resolves @pghot/* to source through the condition. */
-const projects = ['packages/core', 'packages/sim', 'packages/source-hintfault', 'packages/source-ptescan', 'packages/source-hwsample', 'packages/source-damon', 'packages/policy-pghot', 'packages/policy-numab2', 'packages/policy-hemem', 'packages/policy-memtis', 'packages/policy-arms', 'packages/trace', 'packages/cli', 'packages/linux', 'packages/testkit', 'examples/policy-min-freq', 'examples/custom-source'];
+const projects = ['packages/core', 'packages/sim', 'packages/source-hintfault', 'packages/source-ptescan', 'packages/source-hwsample', 'packages/source-damon', 'packages/source-chmu', 'packages/policy-pghot', 'packages/policy-numab2', 'packages/policy-hemem', 'packages/policy-memtis', 'packages/policy-arms', 'packages/trace', 'packages/cli', 'packages/linux', 'packages/testkit', 'examples/policy-min-freq', 'examples/custom-source'];
 
 export default defineConfig({
   resolve: { conditions: ['@pghot/source'] },

@@ -72,7 +72,7 @@ describe('every package is complete and publishable', () => {
 describe('plugins depend on @pghot/core alone', () => {
   const plugins = [...packages.filter((d) => /\/(source|policy)-/.test(d)), ...readdirSync(path.join(ROOT, 'examples')).filter((d) => d !== 'configs').map((d) => `examples/${d}`)];
   it('covers every source, policy and example plugin', () => {
-    expect(plugins).toEqual(expect.arrayContaining(['packages/source-hintfault', 'packages/source-ptescan', 'packages/source-hwsample', 'packages/source-damon', 'packages/policy-pghot', 'packages/policy-numab2', 'packages/policy-hemem', 'packages/policy-memtis', 'packages/policy-arms', 'examples/custom-source', 'examples/policy-min-freq']));
+    expect(plugins).toEqual(expect.arrayContaining(['packages/source-hintfault', 'packages/source-ptescan', 'packages/source-hwsample', 'packages/source-damon', 'packages/source-chmu', 'packages/policy-pghot', 'packages/policy-numab2', 'packages/policy-hemem', 'packages/policy-memtis', 'packages/policy-arms', 'examples/custom-source', 'examples/policy-min-freq']));
   });
   it.each(plugins)('%s: no src file imports @pghot/sim, and it is no dependency or peer', (dir) => {
     const sources = tracked.filter((f) => f.startsWith(`${dir}/src/`) && f.endsWith('.ts') && !f.endsWith('.test.ts'));

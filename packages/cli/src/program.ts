@@ -93,7 +93,7 @@ export function createProgram(io: Io): Command {
       .option('--move-at <time:node>', 'migratepages at a time: move every page to a node (e.g. 5s:0), a placement event reported apart from promotions and demotions')
       .option('--set <key=value>', 'a tunable (freq_threshold=1) or a workload parameter (workload.hotFraction=0.2); repeatable', collect, [] as string[])
       .option('--seed <n>', 'seed of the workload (default: 1)', intOption('--seed', 0))
-      .option('--sources <names>', 'comma-separated temperature sources replacing the configurations\' own: hintfault, ptescan, hwsample, damon, or plugin names')
+      .option('--sources <names>', 'comma-separated temperature sources replacing the configurations\' own: hintfault, ptescan, hwsample, damon, chmu, or plugin names')
       .option('--verify', 'check the simulator invariants after each run')
       .addOption(new Option('--format <format>', 'table for people, json for tools (default: table on a terminal, else json)').choices(['table', 'json'] as const))
       .option('-o, --output <file>', 'write the result to this file (atomically: a temporary file renamed on success) instead of stdout')

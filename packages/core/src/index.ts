@@ -68,6 +68,8 @@ export {
   type PlatformHooks,
   type PlatformTask,
   type SampleRings,
+  type HotnessCounters,
+  type HotnessMonitorSettings,
   type SamplerSettings,
   type WalkBatch,
 } from './platform.js';

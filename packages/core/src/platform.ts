@@ -19,6 +19,8 @@ export type Capability =
   | 'accessedBit'
   /** attachSampler(): per-CPU hardware samples (IBS, PEBS). */
   | 'hwSamples'
+  /** attachHotnessMonitor(): device-side access counters of lower-tier memory (CXL CHMU). */
+  | 'hmu'
   /** demoteFolios() and demoteColdest(): demotion to the next tier down. */
   | 'demote'
   /** chargeOverhead(): the cost of a source's or policy's work in the run's accounting. */
@@ -26,7 +28,7 @@ export type Capability =
   /** `memory`: folios, LRU, per-node free pages and watermarks (policies that size their moves). */
   | 'memory';
 
-export const CAPABILITIES: readonly Capability[] = Object.freeze(['tasks', 'protnone', 'accessedBit', 'hwSamples', 'demote', 'overhead', 'memory']);
+export const CAPABILITIES: readonly Capability[] = Object.freeze(['tasks', 'protnone', 'accessedBit', 'hwSamples', 'hmu', 'demote', 'overhead', 'memory']);
 
 /** A task (process) whose memory the platform runs: virtual pages 0..pages-1 of its address space. */
 export interface PlatformTask {
@@ -91,6 +93,27 @@ export interface SampleRings {
   readonly extmemAccesses: number;
 }
 
+/** How a memory device counts the accesses that reach it (a CXL Hotness Monitoring Unit's counters). */
+export interface HotnessMonitorSettings {
+  /** Unit size: 2^unitShift pages (hotness_granual - 12). */
+  unitShift: number;
+  /** Count one access in 2^downsampleShift reaching the device (downsampling_factor), per device. */
+  downsampleShift: number;
+}
+
+/**
+ * Raw per-unit access counts of every lower-tier node (units of 2^unitShift pages, indexed by
+ * PFN >> unitShift), filled by the platform as accesses miss the host caches and reach the
+ * device; the source reads, compares and clears them (epochs, thresholds, the hot list).
+ */
+export interface HotnessCounters {
+  readonly unitShift: number;
+  readonly counts: Uint32Array;
+  /** Accesses that reached the lower tier, and those counted after downsampling (cumulative). */
+  readonly deviceAccesses: number;
+  readonly countedAccesses: number;
+}
+
 export interface PlatformCosts {
   /** Load latency from a CPU of node `cpuNid` to memory of node `memNid`. */
   accessLatencyNs(cpuNid: number, memNid: number): number;
@@ -130,6 +153,8 @@ export interface Platform {
   changeProtNuma(task: number, start: number, count: number, nowMs: number): number;
   /** Start hardware sampling; the source drains the rings on its timer. */
   attachSampler(settings: SamplerSettings): SampleRings;
+  /** Start the lower-tier devices' hotness counters (one monitor per platform). */
+  attachHotnessMonitor(settings: HotnessMonitorSettings): HotnessCounters;
   /** Demote the coldest folios of top-tier node `nid` until it has `freePages` free. */
   demoteColdest(nid: number, freePages: number): void;
   /**
@@ -171,6 +196,7 @@ export function noPlatform(): Platform {
     mkold: missing('mkold'),
     changeProtNuma: missing('changeProtNuma'),
     attachSampler: missing('attachSampler'),
+    attachHotnessMonitor: missing('attachHotnessMonitor'),
     demoteColdest: missing('demoteColdest'),
     chargeOverhead: () => {},
   });

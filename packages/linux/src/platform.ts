@@ -186,6 +186,9 @@ export class LinuxPlatform implements Platform {
   attachSampler(): never {
     this.#unavailable('attachSampler (the live perf source feeds samples itself)', 'hwSamples');
   }
+  attachHotnessMonitor(): never {
+    this.#unavailable('attachHotnessMonitor (a CXL CHMU perf driver is not merged)', 'hmu');
+  }
   demoteColdest(): void {
     this.#unavailable('demoteColdest', 'demote');
   }

@@ -1,7 +1,7 @@
-import { createPlatformHooks, PAGE_SIZE, type Capability, type MemoryModel, type Platform, type PlatformCosts, type PlatformTask, type SampleRings, type SamplerSettings, type WalkBatch } from '@pghot/core';
+import { createPlatformHooks, PAGE_SIZE, type Capability, type HotnessCounters, type HotnessMonitorSettings, type MemoryModel, type Platform, type PlatformCosts, type PlatformTask, type SampleRings, type SamplerSettings, type WalkBatch } from '@pghot/core';
 import type { Simulation } from './sim.js';
 
-const CAPABILITIES: readonly Capability[] = Object.freeze(['tasks', 'protnone', 'accessedBit', 'hwSamples', 'demote', 'overhead', 'memory']);
+const CAPABILITIES: readonly Capability[] = Object.freeze(['tasks', 'protnone', 'accessedBit', 'hwSamples', 'hmu', 'demote', 'overhead', 'memory']);
 
 /**
  * The simulator as the platform plugins see: its processes as tasks, their page tables, the
@@ -100,6 +100,10 @@ export class SimPlatform implements Platform {
 
   attachSampler(settings: SamplerSettings): SampleRings {
     return this.#sim.attachSampler(settings);
+  }
+
+  attachHotnessMonitor(settings: HotnessMonitorSettings): HotnessCounters {
+    return this.#sim.attachHotnessMonitor(settings);
   }
 
   demoteColdest(nid: number, freePages: number): void {

@@ -1,7 +1,8 @@
-import { ConfigError, createPghot, PghotError, type Pghot } from '@pghot/core';
+import { ConfigError, createPghot, PghotError, type HotnessMonitorSettings, type Pghot } from '@pghot/core';
 import { Llc } from './llc.js';
 import { buildMachine, type Machine } from './machine.js';
 import { Metrics } from './metrics.js';
+import { HotnessMonitor } from './hmu.js';
 import { Sampler, type SamplerOptions } from './sampler.js';
 import { OracleRecorder } from './oracles.js';
 import { PhysicalMemory, THP_ORDER, THP_PAGES } from './physmem.js';
@@ -65,6 +66,8 @@ export class Simulation {
   };
   /** The PMU sampler a hardware-sample source attached, if any. */
   sampler: Sampler | null = null;
+  /** The lower tier's hotness counters a CHMU source attached, if any. */
+  hmu: HotnessMonitor | null = null;
   readonly #onProgress: ((fraction: number, simTimeMs: number) => void) | undefined;
 
   constructor(options: SimOptions) {
@@ -146,6 +149,13 @@ export class Simulation {
    * Attach a PMU-style sampler (one per simulation): each thread's CPU gets a ring, and the first
    * tagged access of a CPU comes after a seeded offset in [1, period], so CPUs do not sample in step.
    */
+  /** Attach the lower tier's hotness counters (one monitor per simulation). */
+  attachHotnessMonitor(settings: HotnessMonitorSettings): HotnessMonitor {
+    if (this.hmu) throw new PghotError('the simulation already has a hotness monitor (one CHMU source at a time)', { code: 'PGHOT_SIM' });
+    this.hmu = new HotnessMonitor(settings, this.engine.topology.endPfn, this.machine.nodeCount);
+    return this.hmu;
+  }
+
   attachSampler(options: SamplerOptions): Sampler {
     if (this.sampler) throw new PghotError('the simulation already has a sampler (one hardware-sample source at a time)', { code: 'PGHOT_SIM' });
     const cpus = [...new Set(this.threads.map((t) => t.cpu))];
@@ -230,6 +240,7 @@ export class Simulation {
     const faultNs = this.options.hintFaultNs;
     const llc = this.#llc;
     const sampler = this.sampler;
+    const hmu = this.hmu;
     const rec = this.oracles;
     const buf = this.#pending[th.id]!;
     let t = th.timeNs;
@@ -272,6 +283,7 @@ export class Simulation {
         continue;
       }
       rec.record(th.id, mm.base + vpage);
+      if (hmu !== null && top[ni] === 0) hmu.access(ni, pfn);
       t += cpuNs + latency[ni]!;
       if (top[ni] === 1) fast++;
       else slow++;

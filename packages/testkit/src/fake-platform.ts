@@ -3,6 +3,8 @@ import {
   createPlatformHooks,
   defineBackend,
   type Capability,
+  type HotnessCounters,
+  type HotnessMonitorSettings,
   type MemoryModel,
   type PghotPlugin,
   type Platform,
@@ -72,6 +74,7 @@ export class FakePlatform implements Platform {
   #now = 0;
   readonly #faults: { task: number; pfn: number; nid: number; time: number; latency: number }[] = [];
   #rings: (SampleRings & { left: Int32Array; period: number }) | null = null;
+  #hmu: { unitShift: number; counts: Uint32Array; deviceAccesses: number; countedAccesses: number; factor: number; left: number } | null = null;
   /** The next free PFN per node (pages are never freed: a test machine never runs out). */
   readonly #nextFree = new Map<number, number>();
 
@@ -217,10 +220,27 @@ export class FakePlatform implements Platform {
     return true;
   }
 
-  /** Task `task` touches page `page` now: Accessed bit, a hint fault if PROTNONE, a sample on its turn. */
+  /** Counters of the lower tier's accesses (every scripted access misses the caches here). */
+  attachHotnessMonitor(settings: HotnessMonitorSettings): HotnessCounters {
+    const end = Math.max(...this.#topology.nodes.map((n) => n.startPfn + n.pages));
+    const factor = 2 ** settings.downsampleShift;
+    this.#hmu = { unitShift: settings.unitShift, counts: new Uint32Array(Math.ceil(end / 2 ** settings.unitShift)), deviceAccesses: 0, countedAccesses: 0, factor, left: factor };
+    return this.#hmu;
+  }
+
+  /** Task `task` touches page `page` now: Accessed bit, a hint fault if PROTNONE, a sample on its turn, a device count. */
   access(task: number, page: number, write = false, cpu = 0): void {
     const pfn = this.pte[task]![page]!;
     this.#accessed.set(pfn, 1);
+    const hmu = this.#hmu;
+    if (hmu && !this.#isTop(this.#nodeOf(pfn))) {
+      hmu.deviceAccesses++;
+      if (--hmu.left === 0) {
+        hmu.left = hmu.factor;
+        hmu.counts[pfn >>> hmu.unitShift]!++;
+        hmu.countedAccesses++;
+      }
+    }
     if (this.#protnone[task]![page] === 1) {
       this.#protnone[task]![page] = 0;
       this.#faults.push({ task, pfn, nid: this.#cpuNode(cpu), time: this.#now, latency: this.#now - this.#scanTime[task]![page]! });

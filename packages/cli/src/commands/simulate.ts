@@ -7,6 +7,7 @@ import armsPolicy from '@pghot/policy-arms';
 import hememPolicy from '@pghot/policy-hemem';
 import memtisPolicy from '@pghot/policy-memtis';
 import numab2Policy from '@pghot/policy-numab2';
+import chmuSource from '@pghot/source-chmu';
 import damonSource from '@pghot/source-damon';
 import hintFaultSource from '@pghot/source-hintfault';
 import hwSampleSource from '@pghot/source-hwsample';
@@ -50,6 +51,7 @@ export const BUILTIN_CONFIGS: Readonly<Record<string, { description: string; mod
   'pghot-threshold1': { description: 'pghot, freq_threshold 1 (as the posted NUMAB2 benchmarks)', mode: 'default', tunables: { freq_threshold: 1 }, plugins: () => [] },
   'pghot-ptescan': { description: 'pghot fed by Accessed-bit scans (klruscand)', mode: 'default', tunables: {}, plugins: () => [pteScanSource()] },
   'pghot-damon': { description: 'pghot fed by DAMON-style regions', mode: 'default', tunables: {}, plugins: () => [damonSource()] },
+  'pghot-chmu': { description: 'pghot fed by the CXL device\'s hotness monitoring unit (CHMU)', mode: 'default', tunables: {}, plugins: () => [chmuSource()] },
   numab2: { description: 'NUMAB2 with TPP headroom, NUMA hint faults', mode: 'default', tunables: {}, plugins: () => [numab2Policy({ tppHeadroom: true })] },
   hemem: { description: 'HeMem on PEBS samples', mode: 'default', tunables: {}, plugins: () => [pebs(), hememPolicy()] },
   memtis: { description: 'Memtis on PEBS samples', mode: 'default', tunables: {}, plugins: () => [pebs(), memtisPolicy({ adaptEverySamples: 2000, coolEverySamples: 200_000 })] },

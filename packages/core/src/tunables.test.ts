@@ -60,4 +60,35 @@ describe('tunables', () => {
     });
     expect(p.sources().filter((s) => s.enabled).map((s) => s.name)).toEqual(['hintfaults', 'chmu']);
   });
+
+  it('every property writes through the sysctl check, and every refusal carries PGHOT_TUNABLE', () => {
+    const t = createPghot({ topology: TOPOLOGY }).tunables;
+    t.target_nid = 2;
+    t.enabled_sources = 0;
+    t.kmigrated_sleep_ms = 200;
+    t.kmigrated_batch_nr = 64;
+    t.promote_rate_limit_MBps = 1;
+    expect([t.get('target_nid'), t.get('enabled_sources'), t.get('kmigrated_sleep_ms'), t.get('kmigrated_batch_nr'), t.get('promote_rate_limit_MBps')]).toEqual([2, 0, 200, 64, 1]);
+    const refusal = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return { code: (e as ConfigError).code, message: (e as Error).message };
+      }
+      return null;
+    };
+    expect(refusal(() => (t.kmigrated_sleep_ms = 49))).toEqual({ code: 'PGHOT_TUNABLE', message: 'Invalid value 49 for tunable kmigrated_sleep_ms (default mode): Too small: expected number to be >=50; kept 200' });
+    expect(refusal(() => (t.kmigrated_batch_nr = 63))).toMatchObject({ code: 'PGHOT_TUNABLE' });
+    expect(refusal(() => (t.promote_rate_limit_MBps = -1))).toMatchObject({ code: 'PGHOT_TUNABLE' });
+    expect(refusal(() => t.set('target_nid', undefined as never))).toEqual({ code: 'PGHOT_TUNABLE', message: 'Invalid value undefined for tunable target_nid (default mode): a value is required; kept 2' });
+    expect(refusal(() => t.set('hot_threshold_ms' as never, 1))).toEqual({
+      code: 'PGHOT_TUNABLE',
+      message: 'Unknown tunable "hot_threshold_ms"; tunables are enabled_sources, target_nid, freq_threshold, promote_freq_window_ms, kmigrated_sleep_ms, kmigrated_batch_nr, promote_rate_limit_MBps',
+    });
+    expect(refusal(() => createPghot({ topology: TOPOLOGY, tunables: { freq_threshold: 9 } }))).toEqual({
+      code: 'PGHOT_TUNABLE',
+      message: 'Invalid tunables (default mode):\n✖ Too big: expected number to be <=3\n  → at tunables.freq_threshold',
+    });
+    expect(refusal(() => createPghot({ topology: TOPOLOGY, tunables: { target_nid: 1 } }))).toMatchObject({ code: 'PGHOT_TUNABLE', message: expect.stringMatching(/^Invalid tunables \(default mode\):\n✖ target_nid 1 is not an online top-tier node .*\n  → at tunables.target_nid$/) });
+  });
 });

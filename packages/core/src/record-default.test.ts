@@ -52,6 +52,9 @@ describe('default-mode record layout (u8)', () => {
     expect(defaultFreq(update(a, 13_200))).toBe(1); // 3200 > 3000
     expect(defaultFreq(update(a, 13_000))).toBe(2); // 2944
     expect(defaultFreq(update(a, 14_500))).toBe(2); // aliased to 384: increments
+    // a latency exactly equal to the window still counts; one bucket more resets
+    expect(defaultFreq(updateDefaultRecord(a, 13_000, 2944, 2, false))).toBe(2);
+    expect(defaultFreq(updateDefaultRecord(a, 13_000, 2943, 2, false))).toBe(1);
   });
 
   it('issue sequence: t=0 freq 1; t=100 freq 2 ready; t=3300 freq 1 and ready dropped, or kept when sticky', () => {

@@ -58,4 +58,10 @@ describe('precision-mode record layout (u32)', () => {
     const now = 2 ** 33 + 20_000;
     expect(update(0, 1, now)).toBe(0x01c40401);
   });
+
+  it('a latency exactly equal to the window still counts; 1 ms more resets freq to 1', () => {
+    const a = update(0, 0, 10_000);
+    expect(precisionFreq(update(a, 0, 15_000))).toBe(2);
+    expect(precisionFreq(update(a, 0, 15_001))).toBe(1);
+  });
 });

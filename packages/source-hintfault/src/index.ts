@@ -51,8 +51,8 @@ export function taskScanMinMs(rssPages: number, scanSizeMb: number, scanPeriodMi
  * PTEs changed and up to 8× that through ranges where none did; the next access faults (the
  * simulator charges the fault), and each fault is reported to pghot as (folio PFN, the faulting
  * CPU's node, hintfaults, fault time). The period: see `mode`. init_numa_balancing sets the first
- * period and numa_next_scan to scan_delay, so the first scan comes at the first tick after it. Counters: numa_pte_updates, numa_hint_faults,
- * numa_hint_faults_local.
+ * period and numa_next_scan to scan_delay, so the first scan comes at the first tick after it.
+ * Counters: numa_pte_updates, numa_hint_faults, numa_hint_faults_local.
  */
 export function hintFaultSource(options: HintFaultOptions = {}): PghotPlugin & { readonly settings: Readonly<z.output<typeof optionsSchema>> } {
   const o = parsePluginOptions(NAME, optionsSchema, options);

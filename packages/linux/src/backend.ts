@@ -1,9 +1,8 @@
-import { defineBackend, type MigrationBatch, type PghotPlugin } from '@pghot/core';
+import { defineBackend, EAGAIN, type MigrationBatch, type PghotPlugin } from '@pghot/core';
 import { movePages } from './move-pages.js';
 import type { LinuxPlatform } from './platform.js';
 
 const ENOENT = 2;
-const EAGAIN = 11;
 
 /** What happened to one batch on the real machine. */
 export interface AppliedBatch {
@@ -54,7 +53,7 @@ export function movePagesBackend(platform: LinuxPlatform, onBatch: (batch: Migra
           index.forEach((i, k) => {
             const s = r.rc < 0 ? -r.errno : r.status[k]!;
             applied.status[statusName(s)] = (applied.status[statusName(s)] ?? 0) + 1;
-            batch.status[i] = s === batch.target ? 0 : s < 0 ? s : -EAGAIN;
+            batch.status[i] = s === batch.target ? 0 : s < 0 ? s : EAGAIN;
           });
         }
         onBatch(batch, applied);

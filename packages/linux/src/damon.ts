@@ -140,14 +140,13 @@ export function removeLeftoverKdamond(fs: KernelFs): string | null {
   const state = readState(fs);
   if (state === null) return null;
   const status = damonStatus(fs);
-  const stale = state.bootId !== bootId(fs) || !alive(state.pid);
-  if (!stale) return null;
-  const kdamondPid = Number(fs.read(`${KDAMONDS}/0/pid`) ?? -1);
-  const ours = status.kdamonds === 1 && (state.kdamondPid === null ? fs.read(`${KDAMONDS}/0/state`) !== 'on' : kdamondPid === state.kdamondPid);
+  // a note from another boot, or with no kdamond left, is only a stale file
   if (state.bootId !== bootId(fs) || status.kdamonds === 0) {
     rmSync(fs.path(STATE_FILE), { force: true });
     return null;
   }
+  if (alive(state.pid) || status.kdamonds !== 1) return null;
+  const ours = state.kdamondPid === null ? fs.read(`${KDAMONDS}/0/state`) !== 'on' : Number(fs.read(`${KDAMONDS}/0/pid`) ?? -1) === state.kdamondPid;
   if (!ours) return null;
   new DamonSession(fs).stop();
   return `removed the kdamond left by pghot pid ${state.pid}, which was killed before it could remove it`;

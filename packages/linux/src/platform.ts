@@ -1,5 +1,5 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { ConfigError, createPlatformHooks, PAGE_SIZE, type Capability, type Platform, type PlatformCosts, type PlatformTask, type WalkBatch } from '@pghot/core';
+import { PAGEMAP_PFN_MASK, PAGEMAP_PRESENT, readPagemapBytes } from './pagemap.js';
 import type { KernelFs } from './sysfs.js';
 
 /** One mapping of /proc/PID/maps that pghot indexes: [start, end) in bytes, and its first page index. */
@@ -33,9 +33,6 @@ export function readMappings(fs: KernelFs, pid: number): Mapping[] {
   }
   return out;
 }
-
-const PRESENT = 1n << 63n;
-const PFN_MASK = (1n << 55n) - 1n;
 
 /**
  * A live Linux process as pghot's platform: its address space through /proc/PID/maps and
@@ -104,20 +101,10 @@ export class LinuxPlatform implements Platform {
   /** pagemap entries for `pages` pages from `vaddr` into out (PFN or -1 when not present). */
   #readPagemap(vaddr: number, pages: number, out: Float64Array, at: number): void {
     if (this.#entries.length < pages * 8) this.#entries = Buffer.alloc(Math.max(pages * 8, 64 * 1024));
-    const file = this.#fs.path(`/proc/${this.pid}/pagemap`);
-    const fd = openSync(file, 'r');
-    try {
-      const n = readSync(fd, this.#entries, 0, pages * 8, (vaddr / PAGE_SIZE) * 8);
-      for (let i = 0; i < pages; i++) {
-        if (i * 8 + 8 > n) {
-          out[at + i] = -1;
-          continue;
-        }
-        const e = this.#entries.readBigUInt64LE(i * 8);
-        out[at + i] = (e & PRESENT) !== 0n ? Number(e & PFN_MASK) : -1;
-      }
-    } finally {
-      closeSync(fd);
+    const n = readPagemapBytes(this.#fs, this.pid!, vaddr, pages, this.#entries);
+    for (let i = 0; i < pages; i++) {
+      const e = i * 8 + 8 > n ? 0n : this.#entries.readBigUInt64LE(i * 8);
+      out[at + i] = (e & PAGEMAP_PRESENT) !== 0n ? Number(e & PAGEMAP_PFN_MASK) : -1;
     }
   }
 

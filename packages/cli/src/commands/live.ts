@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ConfigError, createDryRunEngine, STANDIN_TOPOLOGY, Topology, type MigrationBatch, type PghotMode, type PghotPlugin, type TopologySpec, type TunablesInput } from '@pghot/core';
+import { ConfigError, createDryRunEngine, createWalkBatch, STANDIN_TOPOLOGY, Topology, type MigrationBatch, type PghotMode, type PghotPlugin, type TopologySpec, type TunablesInput } from '@pghot/core';
 import {
   cpuTimeMs,
   damonStatus,
@@ -91,7 +91,7 @@ function physicalRegions(platform: LinuxPlatform, regions: readonly DamonRegion[
       if (start >= end) continue;
       const first = m.firstPage + (start - m.start) / 4096;
       const pages = (end - start) / 4096;
-      const walk = { pfn: new Float64Array(pages), head: new Float64Array(pages) };
+      const walk = createWalkBatch(pages);
       platform.walk(pid, first, pages, walk);
       for (let i = 0; i < pages; i++) {
         const pfn = walk.pfn[i]!;

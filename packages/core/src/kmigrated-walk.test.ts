@@ -56,4 +56,45 @@ describe("kmigrated's walk over a section, folio by folio", () => {
     expect(await p.wakeKmigrated(1, 20)).toMatchObject({ readyFolios: 3, prepareFailed: 1, migratedFolios: 2 });
     expect(backend.batches[0]!.pfns).toEqual([CXL_START, CXL_START + 2]);
   });
+
+  it('a tail whose head is offline is stepped over to the end of its folio, its stale ready record left alone', async () => {
+    const mem = new TestMemory(229_376);
+    const backend = dryRunBackend();
+    const p = createPghot({ topology: TOPOLOGY, memory: mem, tunables: { freq_threshold: 1 }, plugins: [backend] });
+    // ready records at +1 and +5 while they are base pages; then +0..+3 become one folio whose head goes offline
+    p.recordAccesses(HF, [CXL_START + 1, CXL_START + 5], 0, 10);
+    mem.folio(CXL_START, 4);
+    mem.online[CXL_START] = 0;
+    expect(await p.wakeKmigrated(1, 20)).toMatchObject({ readyFolios: 1, migratedFolios: 1 });
+    expect(backend.batches.map((b) => b.pfns)).toEqual([[CXL_START + 5]]);
+    mem.folio(CXL_START + 1, 1); // split again: +1's own record was never consumed
+    expect(p.peek(CXL_START + 1)?.ready).toBe(true);
+  });
+
+  it('selectCandidates sees the pass context and may retarget; a candidate already on its target is counted and left', async () => {
+    const backend = dryRunBackend();
+    const p = createPghot({ topology: TOPOLOGY, tunables: { freq_threshold: 1 }, plugins: [backend] });
+    const seen: object[] = [];
+    p.hooks.selectCandidates.tap('test', (c, ctx) => {
+      seen.push({ nid: ctx.nid, now: ctx.now, pass: ctx.pass, section: ctx.section, length: c.length });
+      c.target[0] = 1; // the first candidate "belongs" on node 1, where it already is
+      return c;
+    });
+    p.recordAccesses(HF, [CXL_START, CXL_START + 1], 0, 10);
+    expect(await p.wakeKmigrated(1, 20)).toMatchObject({ readyFolios: 2, alreadyOnTarget: 1, migratedFolios: 1 });
+    expect(seen).toEqual([{ nid: 1, now: 20, pass: 1, section: CXL_START >>> 15, length: 2 }]);
+    expect(backend.batches).toEqual([{ reason: 'kmigrated', from: 1, target: 0, now: 20, pfns: [CXL_START + 1], nrPages: [1] }]);
+  });
+
+  it('precision mode: candidates for different targets in one section go out as one batch per run of a target, in PFN order', async () => {
+    const backend = dryRunBackend();
+    const p = createPghot({ topology: TOPOLOGY, mode: 'precision', tunables: { freq_threshold: 1 }, plugins: [backend] });
+    p.recordAccesses(HF, [CXL_START, CXL_START + 1, CXL_START + 2, CXL_START + 3], [0, 0, 2, 0], 10);
+    expect(await p.wakeKmigrated(1, 20)).toMatchObject({ readyFolios: 4, migratedFolios: 4 });
+    expect(backend.batches.map((b) => [b.target, b.pfns])).toEqual([
+      [0, [CXL_START, CXL_START + 1]],
+      [2, [CXL_START + 2]],
+      [0, [CXL_START + 3]],
+    ]);
+  });
 });

@@ -75,6 +75,7 @@ export class Kmigrated {
   readonly #batchPages = new Uint32Array(MAX_BATCH);
   readonly #batchStatus = new Int32Array(MAX_BATCH);
   #batchLength = 0;
+  // Stryker disable next-line UnaryOperator: read only while the batch holds folios
   #batchTarget = -1;
   readonly #counter: Record<'candidate' | 'candidateNrl', number>;
 
@@ -116,6 +117,7 @@ export class Kmigrated {
       const hi = Math.min((sec + 1) * PAGES_PER_SECTION, node.startPfn + node.pages);
       this.#collect(sec, lo, hi);
       result.readyFolios += this.#candidates.length;
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: promoting no candidates flushes an empty batch, which does nothing
       if (this.#candidates.length > 0) await this.#promote(sec, now, result);
     }
     return result;
@@ -126,10 +128,12 @@ export class Kmigrated {
     const c = this.#candidates;
     c.length = 0;
     const records = (this.#store8 ?? this.#store32)!.sections[sec]!;
+    // Stryker disable next-line ConditionalExpression: a section never written has no ready record (a speed shortcut)
     if (records.length === 0) return;
     const precise = this.#store32 !== null;
     const target = this.#engine.tunables.target_nid;
     const mem = this.#engine.memory;
+    // Stryker disable next-line EqualityOperator: PFN hi reads offset 0 of this section, already consumed by the walk
     for (let pfn = lo; pfn < hi; ) {
       let nr = 1;
       if (mem !== null) {
@@ -179,7 +183,9 @@ export class Kmigrated {
     const engine = this.#engine;
     const ctx: PassContext = { engine, nid: this.nid, now, pass: this.passes, section: sec };
     let c = this.#candidates;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: a waterfall hook with no taps returns its first argument
     if (engine.hooks.selectCandidates.taps.length > 0) c = engine.hooks.selectCandidates.call(c, ctx);
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: a bail hook with no taps returns undefined
     const verdict = engine.hooks.shouldMigrate.taps.length > 0 ? engine.hooks.shouldMigrate.call(c, ctx) : undefined;
     const builtinCheck = verdict === undefined;
     const t = engine.tunables;

@@ -101,10 +101,12 @@ export class Pghot {
   readonly #vm: Float64Array;
   readonly #recordedIndex: number;
   /** pagesHot has taps: remember pages that turn ready. */
+  // Stryker disable next-line BooleanLiteral: set before every record loop
   #trackHot = false;
   readonly #single = new Float64Array(1);
   /** Default-mode update table: next = table[(bucket of now) << 8 | old], for #defaultTableKey. */
   readonly #defaultUpdate: Uint8Array;
+  // Stryker disable next-line UnaryOperator: any value no tunables produce
   #defaultTableKey = -1;
   readonly #hotPfn = new Float64Array(HOT_BUFFER);
   readonly #hotNid = new Int16Array(HOT_BUFFER);
@@ -284,7 +286,9 @@ export class Pghot {
   }
 
   #filteredBatch(src: number, pfns: ArrayLike<number>, nids: ArrayLike<number> | number, nows: ArrayLike<number> | number, count: number): number {
+    // Stryker disable next-line EqualityOperator: growing at equal size only allocates more
     if (this.#batchPfn.length < count) {
+      // Stryker disable next-line ArithmeticOperator: any size >= count holds the batch
       const size = Math.max(count, this.#batchPfn.length * 2);
       this.#batchPfn = new Float64Array(size);
       this.#batchNid = new Float64Array(size);
@@ -295,10 +299,13 @@ export class Pghot {
     const nid = this.#batchNid.subarray(0, count);
     const now = this.#batchNow.subarray(0, count);
     const keep = this.#batchKeep.subarray(0, count);
+    // Stryker disable next-line EqualityOperator: a typed-array view ignores the write one past its end
     for (let i = 0; i < count; i++) pfn[i] = pfns[i]!;
     if (typeof nids === 'number') nid.fill(nids);
+    // Stryker disable next-line EqualityOperator: a typed-array view ignores the write one past its end
     else for (let i = 0; i < count; i++) nid[i] = nids[i]!;
     if (typeof nows === 'number') now.fill(nows);
+    // Stryker disable next-line EqualityOperator: a typed-array view ignores the write one past its end
     else for (let i = 0; i < count; i++) now[i] = nows[i]!;
     keep.fill(1);
     this.hooks.filterBatch.call({ src, length: count, pfn, nid, now, keep });
@@ -314,6 +321,7 @@ export class Pghot {
     keep: Uint8Array | null,
     flush: boolean,
   ): number {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: tracking with no tap only takes the JavaScript loop, which records the same
     this.#trackHot = this.hooks.pagesHot.taps.length > 0;
     let recorded = 0;
     let counted = 0;
@@ -379,9 +387,11 @@ export class Pghot {
       const bucket = nowArray === null ? nowBucket : (nowArray[i]! >> DEFAULT_BUCKET_SHIFT) & DEFAULT_TIME_MASK;
       const next = table[(bucket << 8) | old]!;
       records[off] = next;
+      // Stryker disable next-line EqualityOperator: a ready byte has freq >= 1, so it is never exactly DEFAULT_READY
       if (next >= DEFAULT_READY) {
         sectionHot[sec] = 1;
         activate[node] = 1;
+        // Stryker disable next-line EqualityOperator: a ready byte has freq >= 1, so it is never exactly DEFAULT_READY
         if (old < DEFAULT_READY && trackHot) this.#noteHot(head, node);
       }
     }
@@ -463,6 +473,7 @@ export class Pghot {
       const now = nowArray === null ? nowValue : nowArray[i]!;
       const next = updatePrecisionRecord(old, nid === NUMA_NO_NODE ? targetNid : nid, now, windowMs, threshold, sticky);
       records[off] = next;
+      // Stryker disable next-line EqualityOperator: an updated record has freq >= 1, so it is never 0
       if (next < 0) {
         sectionHot[sec] = 1;
         activate[node] = 1;
@@ -477,10 +488,12 @@ export class Pghot {
   #defaultTable(): Uint8Array {
     const t = this.tunables;
     const key = t.promote_freq_window_ms * 16 + t.freq_threshold * 2 + (this.#sticky ? 1 : 0);
+    // Stryker disable next-line ConditionalExpression: rebuilding an unchanged table changes nothing
     if (key !== this.#defaultTableKey) {
       const table = this.#defaultUpdate;
       for (let bucket = 0; bucket <= DEFAULT_TIME_MASK; bucket++) {
         const now = bucket << DEFAULT_BUCKET_SHIFT;
+        // Stryker disable next-line EqualityOperator: entry 256 of a bucket is the next bucket's entry 0, rewritten by the next iteration (or past the end)
         for (let old = 0; old < 256; old++) table[(bucket << 8) | old] = updateDefaultRecord(old, now, t.promote_freq_window_ms, t.freq_threshold, this.#sticky);
       }
       this.#defaultTableKey = key;
@@ -607,6 +620,7 @@ export class Pghot {
       pages.push(mem === null ? 1 : mem.folioNrPages(head));
     }
     const skipped = pfns.length - heads.length;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,UnaryOperator: with no heads no batch is sent, so `from` is unused
     const from = heads.length > 0 ? this.topology.nodeOf(heads[0]!) : -1;
     const outcome =
       heads.length === 0

@@ -49,6 +49,7 @@ export const BUILTIN_CONFIGS: Readonly<Record<string, { description: string; mod
   pghot: { description: 'pghot, default mode (threshold 2, window 3000 ms), NUMA hint faults', mode: 'default', tunables: {}, plugins: () => [] },
   'pghot-precision': { description: 'pghot, precision mode (window 5000 ms), NUMA hint faults', mode: 'precision', tunables: {}, plugins: () => [] },
   'pghot-threshold1': { description: 'pghot, freq_threshold 1 (as the posted NUMAB2 benchmarks)', mode: 'default', tunables: { freq_threshold: 1 }, plugins: () => [] },
+  'pghot-ibs': { description: 'pghot fed by AMD IBS op samples (hwhints: period 10,000, L3 miss only)', mode: 'default', tunables: {}, plugins: () => [hwSampleSource({ preset: 'ibs' })] },
   'pghot-ptescan': { description: 'pghot fed by Accessed-bit scans (klruscand)', mode: 'default', tunables: {}, plugins: () => [pteScanSource()] },
   'pghot-damon': { description: 'pghot fed by DAMON-style regions', mode: 'default', tunables: {}, plugins: () => [damonSource()] },
   'pghot-chmu': { description: 'pghot fed by the CXL device\'s hotness monitoring unit (CHMU)', mode: 'default', tunables: {}, plugins: () => [chmuSource()] },

@@ -1,0 +1,205 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { NUMA_NO_NODE, PGHOT_SRC } from './constants.js';
+import { createPghot, type Pghot } from './pghot.js';
+import { updateDefaultRecord } from './record-default.js';
+import { updatePrecisionRecord } from './record-precision.js';
+import { CXL_SECTION_1, CXL_START, TestMemory, TOPOLOGY } from './test-fixtures.js';
+
+/**
+ * Multi-element batches through both record loops (and the WebAssembly one), against a plainly
+ * written model of pghot_record_access: every filter in the kernel's order, the update, the
+ * counters, and the pages that turn MIGRATE_READY.
+ */
+const HF = PGHOT_SRC.hintfaults;
+const END_PFN = 229_376;
+const TOP_TIER = new Set([0, 2]);
+const nodeOf = (pfn: number) => (pfn < 65_536 ? 0 : pfn < 196_608 ? 1 : pfn < END_PFN ? 2 : -1);
+
+/** PFNs that exercise each filter: top tier, lower tier in three sections, past the end, not an integer. */
+const PFNS = [5, CXL_START, CXL_START + 1, CXL_START + 2, CXL_START + 3, CXL_SECTION_1, CXL_SECTION_1 + 7, CXL_START + 70_000, 196_700, END_PFN, END_PFN + 9, 1.5, -1, 2 ** 32 + CXL_START];
+/** nids: the top-tier nodes, the lower-tier node itself (local), NUMA_NO_NODE, an offline node, out of range. */
+const NIDS = [0, 2, 1, NUMA_NO_NODE, 5, 1024];
+
+interface Access {
+  pfn: number;
+  nid: number;
+  dt: number;
+  keep: boolean;
+}
+
+interface Machine {
+  mode: 'default' | 'precision';
+  sticky: boolean;
+  threshold: number;
+  memory: boolean;
+  trackHot: boolean;
+  filter: boolean;
+  scalarNid: boolean;
+  scalarNow: boolean;
+  /** PFNs as a Uint32Array (the type the WebAssembly loop takes, when nothing else rules it out). */
+  typedPfns: boolean;
+}
+
+/** The plain model: one access at a time, straight from the kernel's rules. */
+function model(m: Machine, accesses: readonly Access[], nowOf: (i: number) => number, nidOf: (i: number) => number, mem: TestMemory | null) {
+  const window = m.mode === 'default' ? 3000 : 5000;
+  const records = new Map<number, number>();
+  const hot: [number, number][] = [];
+  const activated = new Set<number>();
+  let counted = 0;
+  let recorded = 0;
+  const nidValid = (nid: number) => nid === NUMA_NO_NODE || TOP_TIER.has(nid);
+  accesses.forEach((a, i) => {
+    const nid = nidOf(i);
+    if (m.filter && !a.keep) return;
+    if (m.mode === 'precision' && !nidValid(nid)) return;
+    counted++;
+    const pfn = a.pfn;
+    if (!Number.isInteger(pfn) || pfn < 0 || pfn >= END_PFN) return;
+    const node = nodeOf(pfn);
+    if (mem && mem.online[pfn] !== 1) return;
+    if (node === nid || TOP_TIER.has(node)) return;
+    const head = mem ? mem.head[pfn]! : pfn;
+    if (mem && mem.lru[head] !== 1) return;
+    recorded++;
+    const old = records.get(head) ?? 0;
+    const now = nowOf(i);
+    const next =
+      m.mode === 'default'
+        ? updateDefaultRecord(old, now, window, m.threshold, m.sticky)
+        : updatePrecisionRecord(old, nid === NUMA_NO_NODE ? 0 : nid, now, window, m.threshold, m.sticky) >>> 0;
+    records.set(head, next);
+    const ready = (r: number) => (m.mode === 'default' ? r >= 0x80 : r >>> 31 === 1);
+    if (ready(next)) {
+      activated.add(node);
+      if (!ready(old) && m.trackHot) hot.push([head, node]);
+    }
+  });
+  return { records, hot, activated, counted, recorded };
+}
+
+function memoryWithHoles(): TestMemory {
+  const mem = new TestMemory(END_PFN);
+  mem.folio(CXL_START + 2, 2); // a two-page folio: CXL_START + 3 records on its head
+  mem.online[CXL_SECTION_1 + 7] = 0;
+  mem.lru[CXL_START + 70_000] = 0; // isolated (not on the LRU)
+  return mem;
+}
+
+const machines = fc.record({
+  mode: fc.constantFrom('default' as const, 'precision' as const),
+  sticky: fc.boolean(),
+  threshold: fc.integer({ min: 1, max: 3 }),
+  memory: fc.boolean(),
+  trackHot: fc.boolean(),
+  filter: fc.boolean(),
+  scalarNid: fc.boolean(),
+  scalarNow: fc.boolean(),
+  typedPfns: fc.boolean(),
+});
+const accessLists = fc.array(
+  fc.record({ pfn: fc.constantFrom(...PFNS), nid: fc.constantFrom(...NIDS), dt: fc.integer({ min: 0, max: 2_500 }), keep: fc.boolean() }),
+  { minLength: 1, maxLength: 40 },
+);
+
+function engineFor(m: Machine, mem: TestMemory | null, hot: [number, number][]): Pghot {
+  const p = createPghot({ topology: TOPOLOGY, mode: m.mode, stickyReady: m.sticky, tunables: { freq_threshold: m.threshold }, ...(mem ? { memory: mem } : {}) });
+  if (m.trackHot) p.hooks.pagesHot.tap('test', (b) => { for (let i = 0; i < b.length; i++) hot.push([b.pfn[i]!, b.nid[i]!]); });
+  return p;
+}
+
+function check(m: Machine, given: Access[], batches: number[]) {
+  const accesses = m.typedPfns ? given.map((a) => ({ ...a, pfn: a.pfn >>> 0 })) : given;
+  const start = 10_000;
+  const times: number[] = [];
+  let t = start;
+  for (const a of accesses) times.push((t += a.dt));
+  // a scalar nid / now holds for a whole batch: the model sees the batch's value
+  const batchOf: number[] = [];
+  let b = 0;
+  let left = batches[0] ?? accesses.length;
+  for (let i = 0; i < accesses.length; i++) {
+    while (left === 0) left = batches[++b] ?? accesses.length;
+    batchOf.push(b);
+    left--;
+  }
+  const firstOf = (i: number) => batchOf.indexOf(batchOf[i]!);
+  const nowOf = (i: number) => (m.scalarNow ? times[firstOf(i)]! : times[i]!);
+  const nidOf = (i: number) => (m.scalarNid ? accesses[firstOf(i)]!.nid : accesses[i]!.nid);
+  const mem = m.memory ? memoryWithHoles() : null;
+  const want = model(m, accesses, nowOf, nidOf, mem);
+
+  const hot: [number, number][] = [];
+  const p = engineFor(m, mem, hot);
+  if (m.filter) {
+    const keepByPfnTime = new Map(accesses.map((a, i) => [`${a.pfn}@${nowOf(i)}#${i}`, a.keep]));
+    let seen = 0;
+    p.hooks.filterBatch.tap('test', (batch) => {
+      for (let i = 0; i < batch.length; i++, seen++) {
+        expect(batch.pfn[i]).toBe(accesses[seen]!.pfn);
+        expect(batch.nid[i]).toBe(nidOf(seen));
+        expect(batch.now[i]).toBe(nowOf(seen));
+        batch.keep[i] = keepByPfnTime.get(`${accesses[seen]!.pfn}@${nowOf(seen)}#${seen}`) ? 1 : 0;
+      }
+    });
+  }
+  let recorded = 0;
+  for (let i = 0; i < accesses.length; ) {
+    const j = batchOf.lastIndexOf(batchOf[i]!) + 1;
+    const pfns = accesses.slice(i, j).map((a) => a.pfn);
+    const nids = m.scalarNid ? nidOf(i) : accesses.slice(i, j).map((a) => a.nid);
+    const nows = m.scalarNow ? nowOf(i) : Float64Array.from(times.slice(i, j));
+    // a longer array with a count: nothing past count is read
+    const padded = [...pfns, CXL_START + 1, CXL_START + 1];
+    const r = p.recordAccesses(HF, m.typedPfns ? Uint32Array.from(padded) : padded, nids, nows, pfns.length);
+    expect(r).toBeGreaterThanOrEqual(0);
+    recorded += r;
+    i = j;
+  }
+  expect(recorded).toBe(want.recorded);
+  expect(p.vmstat().pghot_recorded_hintfaults).toBe(want.counted);
+  expect(p.vmstat().pghot_recorded_accesses).toBe(want.recorded);
+  for (const pfn of PFNS.filter((x) => Number.isInteger(x) && x >= 0 && x < END_PFN)) {
+    const head = mem ? mem.head[pfn]! : pfn;
+    expect(p.rawRecord(pfn), `record of ${pfn}`).toBe(want.records.get(head) ?? 0);
+  }
+  expect(hot).toEqual(want.hot);
+  for (let nid = 0; nid < 4; nid++) expect(p.activate[nid], `activate[${nid}]`).toBe(want.activated.has(nid) ? 1 : 0);
+}
+
+describe('batches through the record loops against a plain model of the kernel rule', () => {
+  it('the JavaScript loops: every filter, scalar or per-access nid and time, filterBatch, pagesHot, a memory model', () => {
+    fc.assert(
+      fc.property(machines, accessLists, fc.array(fc.integer({ min: 1, max: 7 }), { maxLength: 8 }), (m, accesses, batches) => check(m, accesses, batches)),
+      { seed: 20261203, numRuns: 400 },
+    );
+  });
+
+  it('the WebAssembly loop: Uint32Array PFNs and one nid per batch give the model\'s records and counters', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('default' as const, 'precision' as const),
+        fc.boolean(),
+        fc.array(fc.record({ pfn: fc.constantFrom(...PFNS.filter((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32)), dt: fc.integer({ min: 0, max: 2_500 }) }), { minLength: 1, maxLength: 60 }),
+        fc.constantFrom(...NIDS),
+        fc.constantFrom('u32' as const, 'f64' as const, 'array' as const, 'scalar' as const),
+        (mode, sticky, list, nid, nowKind) => {
+          const m: Machine = { mode, sticky, threshold: 2, memory: false, trackHot: false, filter: false, scalarNid: true, scalarNow: nowKind === 'scalar', typedPfns: true };
+          const accesses = list.map((a) => ({ ...a, nid, keep: true }));
+          let t = 10_000;
+          const times = accesses.map((a) => (t += a.dt));
+          const want = model(m, accesses, (i) => (m.scalarNow ? times[0]! : times[i]!), () => nid, null);
+          const p = engineFor(m, null, []);
+          expect(p.accelerated).toBe(true);
+          const nows = nowKind === 'u32' ? Uint32Array.from(times) : nowKind === 'f64' ? Float64Array.from(times) : nowKind === 'array' ? times : times[0]!;
+          expect(p.recordAccesses(HF, Uint32Array.from(accesses.map((a) => a.pfn)), nid, nows)).toBe(want.recorded);
+          expect(p.vmstat().pghot_recorded_hintfaults).toBe(want.counted);
+          for (const a of accesses) expect(p.rawRecord(a.pfn)).toBe(want.records.get(a.pfn) ?? 0);
+          for (let n = 0; n < 4; n++) expect(p.activate[n]).toBe(want.activated.has(n) ? 1 : 0);
+        },
+      ),
+      { seed: 20261204, numRuns: 300 },
+    );
+  });
+});

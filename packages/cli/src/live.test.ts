@@ -75,7 +75,7 @@ describe('pghot live with DAMON (a fake sysfs tree)', () => {
     const r = await run(['live', '--sysfs-root', root, '--pid', '4242', '--duration', '300ms', '--record', 'vaddr.txt', '--format', 'json'], root);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report.sources).toEqual([{ name: 'damon', ops: 'vaddr', aggrMs: 100, maxRegions: 1000, snapshots: 3, regions: 3, hotRegions: 6, reportedPages: 9 }]);
+    expect(report.sources).toEqual([{ name: 'damon', ops: 'vaddr', aggrMs: 100, maxRegions: 1000, snapshots: 3, regions: 3, hotRegions: 6, reportedPages: 9, outsidePages: 0 }]);
     expect(readFileSync(path.join(root, K, '0/contexts/0/targets/0/pid_target'), 'utf8')).toBe('4242\n');
     // two physical runs per snapshot: 0x500000-0x500001, and 0x500003
     const lines = readFileSync(path.join(root, 'vaddr.txt'), 'utf8').trim().split('\n');

@@ -91,6 +91,7 @@ export function samplesTable(report: SamplesReport, color: boolean): string {
     ['source', report.source],
     ['recorded', report.recorded],
     ['filtered', `${report.filtered} (top tier, local, or outside the topology)`],
+    ['unknownCpu', `${report.unknownCpu} (CPU on no node of the topology: recorded with NUMA_NO_NODE)`],
     ['promoted.pages', report.promoted.pages],
   ];
   for (const row of rows) t.push(row);

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { topologySchema, type TopologySpec } from '@pghot/core';
 import { readSamples, replaySamples } from '@pghot/source-hwsample';
-import { lackeyToPgtrace, pgtraceToLackey, readDamon, replayDamon, traceWorkload } from '@pghot/trace';
+import { lackeyToPgtrace, pgtraceToLackey, readDamon, removeUnfinishedOutputs, replayDamon, traceWorkload } from '@pghot/trace';
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import {
@@ -203,9 +203,18 @@ export function createProgram(io: Io): Command {
     .action(async (input: string, output: string, opts: { maxErrors?: number }) => {
       const from = path.resolve(io.cwd, input);
       const to = path.resolve(io.cwd, output);
-      const result = to.endsWith('.pgtrace')
-        ? await lackeyToPgtrace(from, to, { maxErrors: opts.maxErrors ?? 0, ...readProgress(io, from) })
-        : pgtraceToLackey(from, to);
+      // a signal leaves the old output or none: the partial temporary file goes
+      const onSignal = (signal: NodeJS.Signals) => {
+        removeUnfinishedOutputs();
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      };
+      process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+      let result;
+      try {
+        result = await (to.endsWith('.pgtrace') ? lackeyToPgtrace(from, to, { maxErrors: opts.maxErrors ?? 0, ...readProgress(io, from) }) : pgtraceToLackey(from, to));
+      } finally {
+        process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+      }
       clearProgressLine(io);
       io.stdout(`${JSON.stringify({ schemaVersion: 1, kind: 'convert', input: from, output: to, ...result }, null, 2)}\n`);
     });

@@ -246,7 +246,7 @@ describe('kmigrated', () => {
     expect(backend.promotedPages).toBe(556);
   });
 
-  it('advance wakes each kmigrated every kmigrated_sleep_ms and runs tick', async () => {
+  it('advance wakes each kmigrated every kmigrated_sleep_ms while it has work, and runs tick', async () => {
     const { p } = setup();
     const wakes: number[] = [];
     const ticks: number[] = [];
@@ -255,9 +255,22 @@ describe('kmigrated', () => {
     await p.advance(149);
     p.recordAccess(CXL_START, 0, HF, 150);
     const passes = await p.advance(350);
-    expect(wakes).toEqual([100, 200, 300]);
+    // 300 would find the flag clear, as 100 did: idle wakes after one that left it clear are skipped
+    expect(wakes).toEqual([100, 200]);
     expect(passes.map((r) => [r.now, r.migratedFolios])).toEqual([[200, 1]]);
     expect(ticks).toEqual([149, 350]);
+  });
+
+  it('a gap of any length costs one idle wake, and the period stays on its multiples', async () => {
+    const { p } = setup();
+    const wakes: number[] = [];
+    p.hooks.kmigratedWake.tap('log', (w) => void wakes.push(w.now));
+    await p.advance(1e15 + 50); // 10^13 periods
+    expect(wakes).toEqual([100]);
+    p.recordAccess(CXL_START, 0, HF, 1e15 + 60);
+    const passes = await p.advance(1e15 + 250);
+    expect(wakes).toEqual([100, 1e15 + 100]);
+    expect(passes.map((r) => [r.now, r.migratedFolios])).toEqual([[1e15 + 100, 1]]);
   });
 
   it('rejects a wake of a node without kmigrated', async () => {

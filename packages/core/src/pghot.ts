@@ -586,7 +586,8 @@ export class Pghot {
 
   /**
    * Move the engine's clock to `now`: every kmigrated wakes at each multiple of its sleep period
-   * up to `now` (the kernel's thread polls; nothing wakes it early), then `hooks.tick` runs.
+   * up to `now` (the kernel's thread polls; nothing wakes it early), then `hooks.tick` runs. Wakes
+   * after one that found nothing to do are skipped up to `now`: they would find nothing either.
    * Returns the passes that did work.
    */
   async advance(now: number): Promise<KmigratedPassResult[]> {
@@ -597,7 +598,11 @@ export class Pghot {
         const at = this.#nextWake[nid]!;
         const result = await this.wakeKmigrated(nid, at);
         if (result.active) passes.push(result);
-        this.#nextWake[nid] = at + this.tunables.kmigrated_sleep_ms;
+        const sleep = this.tunables.kmigrated_sleep_ms;
+        // Nothing records while the clock jumps, so once a wake finds the flag clear every later
+        // wake up to `now` would too: skip them, so a long gap costs one wake, not one per period.
+        const idle = this.activate[nid] === 0 ? Math.floor((now - at) / sleep) : 0;
+        this.#nextWake[nid] = at + (idle + 1) * sleep;
       }
     }
     await this.hooks.tick.promise({ engine: this, now });

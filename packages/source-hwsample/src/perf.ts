@@ -37,6 +37,8 @@ export class SampleParseError extends ConfigError {
   }
 }
 
+/** CONFIG_NR_CPUS is at most 8192: a CPU number past it is not one. */
+const MAX_CPU = 8191;
 const MAX_PHYS_HEX = 13; // 2^52: physical addresses beyond it are not real, and would lose precision
 
 /** `perf script -F comm,tid[,cpu],time,event,addr,phys_addr[,data_page_size]`; comm may hold spaces, so anchor on the time. */
@@ -104,6 +106,7 @@ export function parsePerfScriptSample(text: string, out: PerfSample): boolean {
 function parsePerfScriptLine(text: string, lineNo: number, sink: Sink, sample: PerfSample): void {
   if (!parsePerfScriptSample(text, sample)) return sink.bad(lineNo, text, 'not a perf script sample line (comm tid [cpu] time: event: addr phys_addr [page_size])');
   if (Number.isNaN(sample.pfn)) return sink.bad(lineNo, text, 'physical address beyond 2^52');
+  if (sample.cpu > MAX_CPU) return sink.bad(lineNo, text, `CPU ${sample.cpu} is past the largest CPU number Linux allows (${MAX_CPU})`);
   sink.sample(sample.event, sample.pfn, sample.timeMs, sample.cpu);
 }
 
@@ -171,8 +174,17 @@ export async function readSamples(file: string, options: { maxErrors?: number } 
           sink.bad(lines, text, 'physical address beyond 2^52');
           continue;
         }
+        let cpu = -1;
+        if (csv.cpu >= 0) {
+          const cpuText = fields[csv.cpu]!.trim();
+          cpu = /^\d{1,4}$/.test(cpuText) ? Number(cpuText) : Number.NaN;
+          if (!(cpu <= MAX_CPU)) {
+            sink.bad(lines, text, `CPU ${JSON.stringify(cpuText)} is not a CPU number (0-${MAX_CPU})`);
+            continue;
+          }
+        }
         // no time column: rows are 1 ms apart, in file order
-        sink.sample('mem', pfn, row++, csv.cpu >= 0 ? Number(fields[csv.cpu]) : -1);
+        sink.sample('mem', pfn, row++, cpu);
       } else parsePerfScriptLine(text, lines, sink, parsed);
     }
   } catch (e) {
@@ -181,6 +193,10 @@ export async function readSamples(file: string, options: { maxErrors?: number } 
     throw new ConfigError(`${file}: ${err.code === 'ENOENT' ? 'no such file' : `cannot read: ${err.message}`}`, { code: 'PGHOT_SAMPLE_FILE', file, cause: e });
   } finally {
     stream?.destroy();
+  }
+  if (out.n === 0) {
+    const why = unresolved > 0 ? `none of its ${unresolved} samples has a physical address (record with perf record -d --phys-data)` : 'no samples in it';
+    throw new ConfigError(`${file}: ${why}`, { code: 'PGHOT_SAMPLE_FILE', file });
   }
   return {
     file,

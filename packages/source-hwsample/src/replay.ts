@@ -42,6 +42,8 @@ export interface SamplesReport {
   recorded: number;
   /** Resolved samples pghot filtered (top tier, local node, outside the topology). */
   filtered: number;
+  /** Samples whose CPU the topology places on no node (recorded with NUMA_NO_NODE). */
+  unknownCpu: number;
   promoted: { folios: number; pages: number; pfns: number[] };
   vmstat: Record<string, number>;
 }
@@ -63,6 +65,8 @@ export class SampleFeed {
   #now = -1;
   samples = 0;
   late = 0;
+  /** Samples from a CPU the topology does not place on a node: recorded with NUMA_NO_NODE. */
+  unknownCpu = 0;
 
   constructor(engine: Pghot, source: 'hwhints' | 'hintfaults', options: { originMs?: number } = {}) {
     this.#engine = engine;
@@ -110,7 +114,9 @@ export class SampleFeed {
       this.#nid = nids;
     }
     this.#pfn[this.#n] = pfn;
-    this.#nid[this.#n] = cpu < 0 ? NUMA_NO_NODE : this.#engine.topology.nodeOfCpu(cpu);
+    const nid = cpu < 0 ? NUMA_NO_NODE : this.#engine.topology.nodeOfCpu(cpu);
+    if (cpu >= 0 && nid < 0) this.unknownCpu++;
+    this.#nid[this.#n] = nid;
     this.#n++;
     this.samples++;
   }
@@ -171,6 +177,7 @@ export async function replaySamples(samples: SampleFile, options: ReplayOptions 
     tunables: { ...engine.tunables.toJSON() },
     recorded: vmstat.pghot_recorded_accesses ?? 0,
     filtered: samples.resolved - (vmstat.pghot_recorded_accesses ?? 0),
+    unknownCpu: feed.unknownCpu,
     promoted: { folios: promotedPfns.length, pages: backend.promotedPages, pfns: promotedPfns.slice(0, options.listPfns ?? 100) },
     vmstat,
   };

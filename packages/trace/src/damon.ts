@@ -23,7 +23,7 @@ export interface RegionSnapshot {
   timeNs: number | null;
   regions: DamonRegion[];
 }
-export type DamonFormat = 'tried_regions' | 'damon_aggregated' | 'damo-json';
+export type DamonFormat = 'tried_regions' | 'damon_aggregated' | 'damo-json' | 'damo-record';
 export interface DamonInput {
   file: string;
   format: DamonFormat;
@@ -35,7 +35,12 @@ export interface DamonInput {
 }
 
 const TRIED = /^start=(\d+) end=(\d+) nr_accesses=(\d+) age=(\d+)$/;
-const AGGREGATED = /^\s*(.+?)\s+(\d+)\.(\d+):\s+damon:damon_aggregated:\s+target_id=(\d+)\s+nr_regions=(\d+)\s+(\d+)-(\d+):\s+(\d+)\s+(\d+)\s*$/;
+// the age field came with Linux 5.16's tracepoint; older kernels print nr_accesses only
+const AGGREGATED = /^\s*(.+?)\s+(\d+)\.(\d+):\s+damon:damon_aggregated:\s+target_id=(\d+)\s+nr_regions=(\d+)\s+(\d+)-(\d+):\s+(\d+)(?:\s+(\d+))?\s*$/;
+/** damo's binary record (damo before JSON records): optional magic and version, then snapshots. */
+const RECFMT_MAGIC = 'damon_recfmt_ver';
+/** Physical addresses have at most 52 bits (MAX_PHYSMEM_BITS); beyond that a number is not one. */
+const MAX_ADDRESS = 2 ** 52;
 
 /** damo's numbers: JSON numbers, plain or comma-grouped strings, or "max". */
 function damoNumber(v: unknown): number {
@@ -50,11 +55,23 @@ function sinceBootNs(sec: string, frac: string): number {
   return Number(sec) * 1e9 + Number(frac.padEnd(9, '0').slice(0, 9));
 }
 
+/** Why a region cannot be one, or null. */
+function regionProblem(r: DamonRegion): string | null {
+  if (r.start > MAX_ADDRESS || r.end > MAX_ADDRESS) return 'region beyond the 52-bit physical address space';
+  if (!Number.isSafeInteger(r.start) || !Number.isSafeInteger(r.end)) return 'region start or end is not a whole number';
+  if (r.start >= r.end) return `region start ${r.start} is not below its end ${r.end}`;
+  if (!Number.isSafeInteger(r.nrAccesses) || r.nrAccesses < 0) return `nr_accesses ${r.nrAccesses} is not a count`;
+  return null;
+}
+
 /**
  * Read a DAMON input, by content: a tried_regions snapshot (`start= end= nr_accesses= age=`
- * lines), `damon:damon_aggregated` tracepoint text (perf script), or a damo record (JSON, or
- * json_compressed: zlib). Tracepoint lines group into snapshots by their nr_regions count (their
- * timestamps differ by µs), an incomplete last group is dropped and counted.
+ * lines), `damon:damon_aggregated` tracepoint text (perf script; with or without the age field
+ * of Linux 5.16+), a damo record (JSON, or json_compressed: zlib), or damo's older binary record
+ * (format versions 0-2). Tracepoint lines group into snapshots by their nr_regions count (their
+ * timestamps differ by µs), an incomplete last group is dropped and counted. Every region is
+ * checked (start below end, within 52 bits), snapshot times may not go backwards, and an input
+ * without a region is refused.
  */
 export async function readDamon(file: string): Promise<DamonInput> {
   let buf: Buffer;
@@ -70,7 +87,17 @@ export async function readDamon(file: string): Promise<DamonInput> {
       throw traceFileError(file, `corrupt damo json_compressed (zlib): ${(e as Error).message}`, e);
     }
   }
-  const text = buf.toString('utf8');
+  const input = buf.subarray(0, 16).toString('latin1') === RECFMT_MAGIC || looksBinary(buf) ? readDamoRecord(file, buf) : readDamonText(file, buf.toString('utf8'));
+  if (input.snapshots.every((s) => s.regions.length === 0)) {
+    throw traceFileError(file, `no DAMON regions in this ${input.format} input${input.incomplete > 0 ? ' (its one snapshot is incomplete: fewer lines than nr_regions)' : ''}`);
+  }
+  return input;
+}
+
+/** A text input has no NUL byte in its first KiB. */
+const looksBinary = (buf: Buffer) => buf.subarray(0, 1024).includes(0);
+
+function readDamonText(file: string, text: string): DamonInput {
   const first = text.trimStart()[0];
   if (first === '[' || first === '{') return readDamo(file, text);
   const lines = text.split('\n');
@@ -79,21 +106,32 @@ export async function readDamon(file: string): Promise<DamonInput> {
     const regions = lines.map((l, i) => {
       const m = TRIED.exec(l.replace(/\r$/, ''));
       if (!m) throw new TraceParseError(file, i + 1, l, 'not a tried_regions line (start= end= nr_accesses= age=)');
-      return { start: Number(m[1]), end: Number(m[2]), nrAccesses: Number(m[3]), age: Number(m[4]) };
+      const region = { start: Number(m[1]), end: Number(m[2]), nrAccesses: Number(m[3]), age: Number(m[4]) };
+      const why = regionProblem(region);
+      if (why) throw new TraceParseError(file, i + 1, l, why);
+      return region;
     });
     return { file, format: 'tried_regions', snapshots: [{ timeNs: null, regions }], incomplete: 0, aggrUs: null };
   }
   const snapshots: RegionSnapshot[] = [];
   let group: RegionSnapshot | null = null;
   let expected = 0;
+  let lastNs = -1;
   lines.forEach((l, i) => {
     const m = AGGREGATED.exec(l.replace(/\r$/, ''));
     if (!m) throw new TraceParseError(file, i + 1, l, 'not a damon:damon_aggregated line');
+    const timeNs = sinceBootNs(m[2]!, m[3]!);
+    if (timeNs < lastNs) throw new TraceParseError(file, i + 1, l, 'time goes backwards');
+    lastNs = timeNs;
     if (group === null) {
-      group = { timeNs: sinceBootNs(m[2]!, m[3]!), regions: [] };
       expected = Number(m[5]);
-    }
-    group.regions.push({ start: Number(m[6]), end: Number(m[7]), nrAccesses: Number(m[8]), age: Number(m[9]) });
+      if (expected === 0) throw new TraceParseError(file, i + 1, l, 'nr_regions=0 with a region on the line');
+      group = { timeNs, regions: [] };
+    } else if (Number(m[5]) !== expected) throw new TraceParseError(file, i + 1, l, `nr_regions changes inside a snapshot of ${expected} regions`);
+    const region = { start: Number(m[6]), end: Number(m[7]), nrAccesses: Number(m[8]), age: m[9] === undefined ? 0 : Number(m[9]) };
+    const why = regionProblem(region);
+    if (why) throw new TraceParseError(file, i + 1, l, why);
+    group.regions.push(region);
     if (group.regions.length === expected) {
       snapshots.push(group);
       group = null;
@@ -112,24 +150,83 @@ function readDamo(file: string, text: string): DamonInput {
   const records = (Array.isArray(json) ? json : [json]) as { intervals?: { aggr_us?: unknown }; snapshots?: unknown[] }[];
   const snapshots: RegionSnapshot[] = [];
   let aggrUs: number | null = null;
-  for (const record of records) {
-    if (!Array.isArray(record.snapshots)) throw traceFileError(file, 'damo record without "snapshots"');
+  let lastNs = -1;
+  records.forEach((record, ri) => {
+    if (record === null || typeof record !== 'object' || !Array.isArray(record.snapshots)) throw traceFileError(file, `damo record ${ri} without "snapshots"`);
     const a = damoNumber(record.intervals?.aggr_us);
     if (Number.isFinite(a)) aggrUs = a;
-    for (const s of record.snapshots as { start_time?: unknown; regions?: unknown[] }[]) {
+    (record.snapshots as { start_time?: unknown; regions?: unknown }[]).forEach((s, si) => {
+      const where = `record ${ri}, snapshot ${si}`;
+      if (s === null || typeof s !== 'object') throw traceFileError(file, `${where}: not an object`);
       const t = damoNumber(s.start_time);
+      if (Number.isFinite(t)) {
+        if (t < lastNs) throw traceFileError(file, `${where}: start_time ${t} goes backwards`);
+        lastNs = t;
+      }
+      if (s.regions !== undefined && !Array.isArray(s.regions)) throw traceFileError(file, `${where}: "regions" is not a list`);
       const regions: DamonRegion[] = [];
-      for (const r of (s.regions ?? []) as { start: unknown; end: unknown; nr_accesses?: { samples?: unknown }; age?: { aggr_intervals?: unknown } }[]) {
-        const region = { start: damoNumber(r.start), end: damoNumber(r.end), nrAccesses: damoNumber(r.nr_accesses?.samples), age: damoNumber(r.age?.aggr_intervals) };
-        if (!Number.isFinite(region.start) || !Number.isFinite(region.end) || !Number.isFinite(region.nrAccesses)) {
-          throw traceFileError(file, `damo region without a parseable start, end or nr_accesses: ${JSON.stringify(r).slice(0, 120)}`);
-        }
+      // damo 2.x: nr_accesses and age are objects ({ samples }, { aggr_intervals }); older damo wrote plain numbers
+      for (const [k, r] of ((s.regions ?? []) as { start?: unknown; end?: unknown; nr_accesses?: unknown; age?: unknown }[]).entries()) {
+        if (r === null || typeof r !== 'object') throw traceFileError(file, `${where}, region ${k}: not an object`);
+        const nr = typeof r.nr_accesses === 'object' && r.nr_accesses !== null ? (r.nr_accesses as { samples?: unknown }).samples : r.nr_accesses;
+        const age = typeof r.age === 'object' && r.age !== null ? (r.age as { aggr_intervals?: unknown }).aggr_intervals : r.age;
+        const region = { start: damoNumber(r.start), end: damoNumber(r.end), nrAccesses: damoNumber(nr), age: damoNumber(age) };
+        const why = regionProblem(region);
+        if (why) throw traceFileError(file, `${where}, region ${k}: ${why}: ${JSON.stringify(r).slice(0, 120)}`);
         regions.push({ ...region, age: Number.isFinite(region.age) ? region.age : 0 });
       }
       snapshots.push({ timeNs: Number.isFinite(t) ? t : null, regions });
+    });
+  });
+  return { file, format: 'damo-json', snapshots, incomplete: 0, aggrUs };
+}
+
+/**
+ * damo's binary record (`damo record` before its JSON formats; damo's _damon_result.py):
+ * optionally "damon_recfmt_ver" and an int32 version (1 or 2; none is version 0), then snapshots of
+ * { sec i64, nsec i64, nr_targets u32, per target { target_id (i32 in version 1, else u64),
+ * nr_regions u32, per region { start u64, end u64, nr_accesses u32 } } }, little-endian. No age.
+ */
+function readDamoRecord(file: string, buf: Buffer): DamonInput {
+  let at = 0;
+  let version = 0;
+  if (buf.subarray(0, 16).toString('latin1') === RECFMT_MAGIC) {
+    if (buf.length < 20) throw traceFileError(file, 'damo record: truncated after its format mark');
+    version = buf.readInt32LE(16);
+    if (version !== 1 && version !== 2) throw traceFileError(file, `damo record format version ${version} is not one damo wrote (1 or 2); read as a damo binary record`);
+    at = 20;
+  }
+  const need = (n: number, what: string) => {
+    if (at + n > buf.length) throw traceFileError(file, `damo record (format version ${version}): truncated in ${what} at byte ${at}`);
+  };
+  const snapshots: RegionSnapshot[] = [];
+  let lastNs = -1;
+  while (at < buf.length) {
+    need(20, 'a snapshot header');
+    const timeNs = Number(buf.readBigInt64LE(at)) * 1e9 + Number(buf.readBigInt64LE(at + 8));
+    const targets = buf.readUInt32LE(at + 16);
+    at += 20;
+    if (timeNs < lastNs) throw traceFileError(file, `damo record: snapshot time goes backwards at byte ${at - 20}`);
+    lastNs = timeNs;
+    for (let t = 0; t < targets; t++) {
+      need(version === 1 ? 8 : 12, 'a target header');
+      at += version === 1 ? 4 : 8;
+      const nr = buf.readUInt32LE(at);
+      at += 4;
+      need(nr * 20, `${nr} regions`);
+      const regions: DamonRegion[] = [];
+      for (let k = 0; k < nr; k++, at += 20) {
+        const start = buf.readBigUInt64LE(at);
+        const end = buf.readBigUInt64LE(at + 8);
+        const region = { start: Number(start), end: Number(end), nrAccesses: buf.readUInt32LE(at + 16), age: 0 };
+        const why = start > BigInt(MAX_ADDRESS) || end > BigInt(MAX_ADDRESS) ? 'region beyond the 52-bit physical address space' : regionProblem(region);
+        if (why) throw traceFileError(file, `damo record: region at byte ${at}: ${why}`);
+        regions.push(region);
+      }
+      snapshots.push({ timeNs, regions });
     }
   }
-  return { file, format: 'damo-json', snapshots, incomplete: 0, aggrUs };
+  return { file, format: 'damo-record', snapshots, incomplete: 0, aggrUs: null };
 }
 
 export interface DamonReplayOptions {
@@ -153,6 +250,8 @@ export interface DamonReport {
   incomplete: number;
   hotRegions: number;
   reportedPages: number;
+  /** Pages of hot regions beyond the topology's memory, not reported. */
+  outsidePages: number;
   recorded: number;
   promoted: { pages: number; pfns: number[] };
   vmstat: Record<string, number>;
@@ -168,12 +267,15 @@ export class DamonFeed {
   readonly #engine: Pghot;
   readonly #src: number;
   readonly #min: number;
-  readonly #batch = new Float64Array(65_536);
+  // Uint32Array PFNs and one nid: the record path's WebAssembly loop
+  readonly #batch = new Uint32Array(65_536);
   #originNs: number | null;
   #k = 0;
   now = 0;
   hotRegions = 0;
   reportedPages = 0;
+  /** Pages of hot regions beyond the topology's last PFN: not reported. */
+  outsidePages = 0;
 
   constructor(engine: Pghot, options: { minNrAccesses?: number; originNs?: number } = {}) {
     this.#engine = engine;
@@ -186,6 +288,7 @@ export class DamonFeed {
   async push(s: RegionSnapshot): Promise<void> {
     const engine = this.#engine;
     const batch = this.#batch;
+    const endPfn = Math.min(engine.topology.endPfn, 2 ** 32);
     if (this.#originNs === null) this.#originNs = s.timeNs ?? 0;
     this.now = s.timeNs === null ? this.#k * 100 : Math.floor((s.timeNs - this.#originNs) / 1e6);
     this.#k++;
@@ -194,7 +297,13 @@ export class DamonFeed {
     for (const r of s.regions) {
       if (r.nrAccesses < this.#min) continue;
       this.hotRegions++;
-      for (let pfn = Math.floor(r.start / 4096); pfn < Math.ceil(r.end / 4096); pfn++) {
+      // pages past the machine's memory have no record: count them instead of walking them, so a
+      // snapshot costs at most the topology's pages, whatever its numbers say
+      const first = Math.floor(r.start / 4096);
+      const last = Math.ceil(r.end / 4096);
+      const end = Math.min(last, endPfn);
+      this.outsidePages += last - Math.max(first, end);
+      for (let pfn = first; pfn < end; pfn++) {
         batch[n++] = pfn;
         if (n === batch.length) {
           engine.recordAccesses(this.#src, batch, NUMA_NO_NODE, this.now, n);
@@ -232,6 +341,7 @@ export async function replayDamon(input: DamonInput, options: DamonReplayOptions
     incomplete: input.incomplete,
     hotRegions,
     reportedPages: reported,
+    outsidePages: feed.outsidePages,
     recorded: vmstat.pghot_recorded_accesses ?? 0,
     promoted: { pages: backend.promotedPages, pfns: backend.batches.flatMap((b) => b.pfns).slice(0, 100) },
     vmstat,

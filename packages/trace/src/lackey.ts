@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { TraceParseError, traceFileError } from './errors.js';
 
@@ -70,16 +70,16 @@ export async function readLackey(file: string, onBatch: (batch: AccessBatch) => 
     file, gzip: false, bytes: 0, lines: 0, instructions: 0, loads: 0, stores: 0, modifies: 0,
     headerLines: 0, accesses: 0, straddles: 0, malformed: 0, badLines: [],
   };
-  let magic: Buffer;
+  // read as a stream from the start (no seek), so a pipe or FIFO works as well as a file
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  const chunks = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let first: IteratorResult<Buffer>;
   try {
-    const fh = await open(file, 'r');
-    magic = Buffer.alloc(2);
-    await fh.read(magic, 0, 2, 0);
-    await fh.close();
+    first = await chunks.next();
   } catch (e) {
     throw traceFileError(file, (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message, e);
   }
-  stats.gzip = magic[0] === 0x1f && magic[1] === 0x8b;
+  stats.gzip = !first.done && first.value[0] === 0x1f && first.value[1] === 0x8b;
   const batch: AccessBatch = { length: 0, vpn: new Float64Array(BATCH), line: new Uint8Array(BATCH), write: new Uint8Array(BATCH), size: new Uint16Array(BATCH) };
   const flush = () => {
     if (batch.length > 0) onBatch(batch);
@@ -162,16 +162,18 @@ export async function readLackey(file: string, onBatch: (batch: AccessBatch) => 
     }
   };
 
-  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
   let nextProgress = 4 << 20;
-  raw.on('data', (chunk) => {
-    stats.bytes += chunk.length;
-    if (options.onProgress && stats.bytes >= nextProgress) {
-      nextProgress += 4 << 20;
-      options.onProgress(stats.bytes, stats.accesses);
+  async function* rawChunks(): AsyncGenerator<Buffer> {
+    for (let c = first; !c.done; c = await chunks.next()) {
+      stats.bytes += c.value.length;
+      if (options.onProgress && stats.bytes >= nextProgress) {
+        nextProgress += 4 << 20;
+        options.onProgress(stats.bytes, stats.accesses);
+      }
+      yield c.value;
     }
-  });
-  const input = stats.gzip ? raw.pipe(createGunzip()) : raw;
+  }
+  const input = stats.gzip ? Readable.from(rawChunks()).pipe(createGunzip()) : rawChunks();
   let carry: Uint8Array | null = null;
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { crc32, gzipSync } from 'node:zlib';
 import { runSimulation } from '@pghot/sim';
 import { describe, expect, it } from 'vitest';
 import { lackeyToPgtrace, pgtraceToLackey } from './convert.js';
@@ -93,7 +93,7 @@ describe('.pgtrace', () => {
     const out = path.join(tmp(), 'sort.pgtrace');
     const converted = await lackeyToPgtrace(HEAD200K, out);
     expect(converted).toMatchObject({ records: 48_872, pages: 87 });
-    expect(new PgtraceReader(out).info).toEqual({ version: 1, timestamps: false, chunks: 1, records: 48_872, pages: 87 });
+    expect(new PgtraceReader(out).info).toEqual({ version: 2, timestamps: false, chunks: 1, records: 48_872, pages: 87 });
     const run = async (file: string) => {
       const { create } = await traceWorkload(file);
       const report = await runSimulation({ machine: 'dram+cxl', workload: create(), llc: { sizeMiB: 1 }, placement: { policy: 'preferred', node: 1 }, baseline: 'none' });
@@ -108,7 +108,7 @@ describe('.pgtrace', () => {
   it('converts back to lackey text with the same pages, lines and write flags', async () => {
     const dir = tmp();
     await lackeyToPgtrace(EXCERPT, path.join(dir, 'a.pgtrace'));
-    expect(pgtraceToLackey(path.join(dir, 'a.pgtrace'), path.join(dir, 'a.txt'))).toMatchObject({ records: 264, pages: 9 });
+    expect(await pgtraceToLackey(path.join(dir, 'a.pgtrace'), path.join(dir, 'a.txt'))).toMatchObject({ records: 264, pages: 9 });
     const back = await pageCounts(path.join(dir, 'a.txt'));
     const orig = await pageCounts(EXCERPT);
     expect([...back.pages]).toEqual([...orig.pages]);
@@ -142,9 +142,83 @@ describe('.pgtrace', () => {
     const read = (f: string) => new PgtraceReader(f).next(new Int32Array(65_536), new Uint8Array(65_536), new Uint8Array(65_536), new Uint16Array(65_536));
     expect(() => read(bad)).toThrow(`${bad}: bad checksum in chunk 0 (at byte 32)`);
     const cut = write('cut.pgtrace', bytes.subarray(0, 100));
-    expect(() => read(cut)).toThrow(`${cut}: truncated .pgtrace: chunk 0 ends past the end of the file`);
+    expect(() => read(cut)).toThrow(`${cut}: truncated or corrupt .pgtrace: the header's 264 records in 1 chunks do not fit in its 100 bytes`);
     const notOne = write('x.pgtrace', 'hello world, not a trace at all');
     expect(() => read(notOne)).toThrow('not a .pgtrace file (bad magic)');
+  });
+
+  describe('v2: every header field checked before it is trusted', () => {
+    const fixture = async () => {
+      const file = path.join(tmp(), 'a.pgtrace');
+      await lackeyToPgtrace(EXCERPT, file); // 264 records, 9 pages, 1 chunk
+      return readFileSync(file);
+    };
+    const read = (f: string) => {
+      const r = new PgtraceReader(f);
+      const arrays = [new Int32Array(65_536), new Uint8Array(65_536), new Uint8Array(65_536), new Uint16Array(65_536)] as const;
+      let total = 0;
+      for (let n = r.next(...arrays); n > 0; n = r.next(...arrays)) total += n;
+      return total;
+    };
+    /** Patch the header and re-seal its checksum, as a tool that rewrote it carelessly would. */
+    const withHeader = (bytes: Buffer, patch: (h: Buffer) => void, reseal = true) => {
+      const b = Buffer.from(bytes);
+      patch(b);
+      if (reseal) b.writeUInt32LE(crc32(b.subarray(0, 28)), 28);
+      return b;
+    };
+
+    it('a changed header field without a new checksum is refused', async () => {
+      const f = write('h.pgtrace', withHeader(await fixture(), (h) => h.writeUInt32LE(10, 24), false));
+      expect(() => read(f)).toThrow(`${f}: corrupt .pgtrace: bad header checksum`);
+    });
+
+    it.each([
+      [0, 'corrupt .pgtrace: the header\'s 0 distinct pages do not match its 264 records'],
+      [1, 'corrupt .pgtrace: the page table has 9 pages, the header 1'],
+      [0xffffffff, 'corrupt .pgtrace: the header\'s 4294967295 distinct pages do not match its 264 records'],
+    ])('header pages = %i is refused at once', async (pages, why) => {
+      const f = write('p.pgtrace', withHeader(await fixture(), (h) => h.writeUInt32LE(pages, 24)));
+      expect(() => read(f)).toThrow(`${f}: ${why}`);
+    });
+
+    it('a record count the chunks do not hold, a truncated or missing page table, and trailing bytes are refused', async () => {
+      const bytes = await fixture();
+      const fewer = write('r.pgtrace', withHeader(bytes, (h) => h.writeDoubleLE(200, 16)));
+      expect(() => read(fewer)).toThrow('corrupt .pgtrace: the chunks hold more records than the header\'s 200');
+      const more = write('m.pgtrace', withHeader(bytes, (h) => h.writeDoubleLE(265, 16)));
+      expect(() => read(more)).toThrow('corrupt .pgtrace: the chunks hold 264 records, the header says 265');
+      const noTable = write('t.pgtrace', bytes.subarray(0, bytes.length - 4 - 9 * 8 - 12));
+      expect(() => read(noTable)).toThrow('truncated .pgtrace: no page table after the chunks');
+      const cutTable = write('c.pgtrace', bytes.subarray(0, bytes.length - 3));
+      expect(() => read(cutTable)).toThrow('truncated .pgtrace: the page table ends past the end of the file');
+      const extra = write('e.pgtrace', Buffer.concat([bytes, Buffer.from('junk')]));
+      expect(() => read(extra)).toThrow('corrupt .pgtrace: 4 bytes after the page table');
+      expect(read(write('ok.pgtrace', bytes))).toBe(264);
+    });
+
+    it('a page id past the header\'s pages is refused (a corrupt payload with a matching chunk checksum)', async () => {
+      const bytes = Buffer.from(await fixture());
+      // the first record's delta becomes +100 (zigzag 200 = 0xc8 0x01 does not fit: use 9 -> zigzag 18)
+      const payloadAt = 32 + 16;
+      expect(bytes[payloadAt]).toBe(0); // first page id 0
+      bytes[payloadAt] = 18; // page id 9, one past the last
+      bytes.writeUInt32LE(crc32(bytes.subarray(payloadAt, payloadAt + bytes.readUInt32LE(32 + 4))), 32 + 8);
+      const f = write('id.pgtrace', bytes);
+      expect(() => read(f)).toThrow('corrupt .pgtrace: chunk 0 record 0 has page id 9, outside the 9 pages of the header');
+    });
+
+    it('reads v1 files (no header checksum, trailing bytes tolerated) with the same counts checked', async () => {
+      const v1 = withHeader(await fixture(), (h) => {
+        h.writeUInt16LE(1, 8);
+        h.writeUInt32LE(0, 28);
+      }, false);
+      expect(new PgtraceReader(write('v1.pgtrace', v1)).info.version).toBe(1);
+      expect(read(write('v1.pgtrace', v1))).toBe(264);
+      expect(read(write('v1e.pgtrace', Buffer.concat([v1, Buffer.from('junk')])))).toBe(264);
+      const lying = withHeader(v1, (h) => h.writeUInt32LE(1, 24), false);
+      expect(() => read(write('v1p.pgtrace', lying))).toThrow('corrupt .pgtrace: the page table has 9 pages, the header 1');
+    });
   });
 });
 

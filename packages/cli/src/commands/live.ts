@@ -356,7 +356,7 @@ export async function runLive(o: LiveOptions) {
     mode: engine.mode,
     tunables: { ...engine.tunables.toJSON() },
     sources: [
-      ...(damonFeed && session ? [{ name: 'damon', ops: damon.ops, aggrMs: o.aggrMs, maxRegions: o.maxRegions, snapshots: damon.snapshots, regions: damon.regions, hotRegions: damonFeed.hotRegions, reportedPages: damonFeed.reportedPages }] : []),
+      ...(damonFeed && session ? [{ name: 'damon', ops: damon.ops, aggrMs: o.aggrMs, maxRegions: o.maxRegions, snapshots: damon.snapshots, regions: damon.regions, hotRegions: damonFeed.hotRegions, reportedPages: damonFeed.reportedPages, outsidePages: damonFeed.outsidePages }] : []),
       ...(sampleFeed ? [{ name: 'perf', event: event.description, pmu: event.pmu, maxSamplesPerSecond: o.maxSamplesPerSecond, ...perf, late: sampleFeed.late }] : []),
     ],
     recorded: vmstat.pghot_recorded_accesses ?? 0,

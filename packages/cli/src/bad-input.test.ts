@@ -205,3 +205,85 @@ describe('pghot convert leaves the old output or none, never a partial one', () 
     expect(existsSync(path.join(dir, 'out.pgtrace'))).toBe(false);
   });
 });
+
+/** `pghot record` runs valgrind: its tests need it, and CI (which installs it) never skips them. */
+const noValgrind = spawnSync('valgrind', ['--version']).error !== undefined && !process.env.CI;
+
+describe.skipIf(noValgrind)('pghot record (runs valgrind)', () => {
+  it('a program valgrind cannot run is an error, with no trace left', { timeout: 60_000 }, async () => {
+    const dir = dirWith();
+    const r = await run(['record', '--out', 'a.lackey', '--', 'no-such-program-here'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('valgrind: no-such-program-here: command not found');
+    expect(r.stderr).toContain('pghot: valgrind could not run "no-such-program-here" (exit 127): no trace written\n');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('the command after -- is the program, never valgrind options; --out is the exact path', { timeout: 60_000 }, async () => {
+    const dir = dirWith();
+    const opt = await run(['record', '--out', 'a.lackey', '--', '--tool=none', 'true'], { cwd: dir });
+    expect(opt.code).toBe(2);
+    expect(opt.stderr).toContain('pghot: valgrind could not run "--tool=none" (exit ');
+    expect(readdirSync(dir)).toEqual([]);
+    const pct = await run(['record', '--out', 'trace-%p.lackey', '--', 'true'], { cwd: dir });
+    expect(pct.code).toBe(0);
+    expect(readdirSync(dir)).toEqual(['trace-%p.lackey']);
+    expect(pct.stderr).toContain(`pghot: trace written to ${path.join(dir, 'trace-%p.lackey')} (`);
+    expect(readFileSync(path.join(dir, 'trace-%p.lackey'), 'latin1')).toMatch(/^==\d+== Lackey/);
+  });
+
+  it('SIGINT goes to valgrind; pghot waits for it, keeps what was traced and exits 130', { timeout: 90_000 }, async () => {
+    const dir = dirWith();
+    const child = spawn(process.execPath, ['--conditions=@pghot/source', '--import', 'tsx', CLI, 'record', '--out', path.join(dir, 's.lackey'), '--', 'sleep', '60'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
+    const tmpLog = () => readdirSync(dir).find((f) => f.startsWith('.s.lackey.'));
+    for (let i = 0; i < 300 && !(tmpLog() && readFileSync(path.join(dir, tmpLog()!), 'latin1').includes('Lackey')); i++) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 500));
+    const closed = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    child.kill('SIGINT');
+    expect(await closed).toBe(130);
+    expect(readdirSync(dir)).toEqual(['s.lackey']);
+    expect(readFileSync(path.join(dir, 's.lackey'), 'latin1')).toMatch(/^==\d+== Lackey/);
+    expect(stderr).toContain(`pghot: trace written to ${path.join(dir, 's.lackey')} (`);
+    expect(stderr).toContain('sleep stopped by SIGINT');
+    // valgrind is gone with it
+    expect(spawnSync('pgrep', ['-f', `log-file=${path.join(dir, '.s.lackey')}`]).status).toBe(1);
+  });
+});
+
+describe('contradictory flags are usage errors naming both', () => {
+  it.each([
+    [['run', '--damon', 'a', '--trace', 'b'], '--trace and --damon are two inputs: give one'],
+    [['run', '--samples', 'a', '--damon', 'b'], '--samples and --damon are two inputs: give one'],
+    [['run', '--topology', 't.json'], '--topology describes the machine of recorded data: use it with --samples or --damon'],
+    [['run', '--trace', 'a', '--topology', 't.json'], '--topology describes the machine of recorded data: use it with --samples or --damon'],
+    [['run', '--damon', 'a', '--max-errors', '3'], '--max-errors applies to --samples or --trace input'],
+    [['run', '--damon', 'a', '--verify'], '--verify sets up the simulator, which --damon does not use (it replays recorded data into pghot)'],
+    [['run', '--samples', 'a', '--machine', '2dram+cxl'], '--machine sets up the simulator, which --samples does not use (it replays recorded data into pghot)'],
+    [['run', '--damon', 'a', '--set', 'workload.footprintMiB=8'], '--set workload.footprintMiB=8 is a workload parameter, which --damon does not use'],
+    [['run', '--trace', 'a', '--workload', 'zipf'], '--workload and --trace both name the workload: the trace is the workload'],
+    [['compare', '--policies', ','], '--policies needs at least one name (a built-in configuration or a policy plugin)'],
+  ])('%j', async (argv, message) => {
+    refused(await run(argv, { cwd: dirWith() }), message);
+  });
+
+  it('an impossible footprint and a failing config function are one line each, exit 2', async () => {
+    refused(await run(['run', '--no-config', '--set', 'workload.footprintMiB=1e12']), 'workload "gups-hotset": its footprint (1,000,000,000,000 MiB) is more than machine "dram+cxl" has (320 MiB): lower workload.footprintMiB or choose a larger machine');
+    const dir = dirWith({ 'package.json': '{"type":"module"}', 'pghot.config.mjs': 'export default async () => { throw new Error("boom"); };\n' });
+    refused(await run(['run', '--config', 'pghot.config.mjs'], { cwd: dir }), `${path.join(dir, 'pghot.config.mjs')}: the config's exported function failed: boom`);
+  });
+
+  it('--no-config runs no config code, even one beside it', async () => {
+    const dir = dirWith({ 'package.json': '{"type":"module"}', 'pghot.config.mjs': 'throw new Error("config code ran");\n' });
+    const searched = await run(['run', '--set', 'workload.accessesPerThread=10000'], { cwd: dir });
+    expect(searched.code).toBe(2);
+    expect(searched.stderr).toContain('config code ran');
+    const none = await run(['run', '--no-config', '--set', 'workload.accessesPerThread=10000'], { cwd: dir });
+    expect(none.code).toBe(0);
+    expect(JSON.parse(none.stdout).accesses.total).toBe(10_000);
+  });
+});

@@ -1,5 +1,6 @@
 import type { RunReport } from '@pghot/sim';
 import type { SamplesReport } from '@pghot/source-hwsample';
+import type { DamonReport } from '@pghot/trace';
 import Table from 'cli-table3';
 import pc from 'picocolors';
 
@@ -92,6 +93,24 @@ export function samplesTable(report: SamplesReport, color: boolean): string {
     ['recorded', report.recorded],
     ['filtered', `${report.filtered} (top tier, local, or outside the topology)`],
     ['unknownCpu', `${report.unknownCpu} (CPU on no node of the topology: recorded with NUMA_NO_NODE)`],
+    ['promoted.pages', report.promoted.pages],
+  ];
+  for (const row of rows) t.push(row);
+  return t.toString();
+}
+
+export function damonTable(report: DamonReport, color: boolean): string {
+  const t = table(['field', 'value'], color);
+  const rows: [string, string | number][] = [
+    ['file', report.file],
+    ['format', report.format],
+    ['snapshots', report.snapshots],
+    ['regions', report.regions],
+    ['incomplete', `${report.incomplete} (trailing snapshot groups dropped)`],
+    ['hotRegions', report.hotRegions],
+    ['reportedPages', report.reportedPages],
+    ['outsidePages', `${report.outsidePages} (beyond the topology: not reported)`],
+    ['recorded', report.recorded],
     ['promoted.pages', report.promoted.pages],
   ];
   for (const row of rows) t.push(row);

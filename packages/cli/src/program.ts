@@ -7,7 +7,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { topologySchema, type TopologySpec } from '@pghot/core';
 import { readSamples, replaySamples } from '@pghot/source-hwsample';
-import { lackeyToPgtrace, pgtraceToLackey, readDamon, removeUnfinishedOutputs, replayDamon, traceWorkload } from '@pghot/trace';
+import { lackeyToPgtrace, pgtraceToLackey, readDamon, refuseOutputOverInput, removeUnfinishedOutputs, replayDamon, traceWorkload } from '@pghot/trace';
+import { recordLackey } from './commands/record.js';
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import {
@@ -27,7 +28,7 @@ import {
   type ScenarioFlags,
 } from './commands/simulate.js';
 import { parseDuration, runLive, type LiveSource } from './commands/live.js';
-import { compareTable, configTable, runTable, samplesTable, type Format } from './output.js';
+import { compareTable, configTable, damonTable, runTable, samplesTable, type Format } from './output.js';
 import { clearProgressLine, createProgress } from './progress.js';
 import { checkOutputPath, writeOutputFile } from './write-output.js';
 
@@ -63,8 +64,36 @@ function emit(io: Io, output: string | undefined, text: string): void {
 /** Colors only in a table for a terminal that wants them. */
 const colorFor = (io: Io, opts: { color: boolean; output?: string | undefined }) => opts.color && !opts.output && io.stdoutIsTTY && !io.env.NO_COLOR;
 
-const load = (io: Io, file?: string) =>
-  loadConfig({ cwd: io.cwd, extend: simConfigShape, fallbackFrom: CLI_FILE, onWarning: (m) => io.stderr(`pghot: ${m}\n`), ...(file ? { file } : {}) });
+/**
+ * `pghot run`'s flags that contradict each other: one input at most (--trace, --samples,
+ * --damon); a replay of recorded data has no simulated machine or workload; a trace is the
+ * workload. Each is a usage error naming both flags.
+ */
+function refuseConflictingRunFlags(cmd: Command, opts: { set: readonly string[] }): void {
+  const given = (name: string) => cmd.getOptionValueSource(name) === 'cli';
+  const flag = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const inputs = ['trace', 'samples', 'damon'].filter(given);
+  if (inputs.length > 1) throw usage(`${flag(inputs[0]!)} and ${flag(inputs[1]!)} are two inputs: give one`);
+  const input = inputs[0];
+  if (given('topology') && input !== 'samples' && input !== 'damon') throw usage('--topology describes the machine of recorded data: use it with --samples or --damon');
+  if (given('maxErrors') && input !== 'samples' && input !== 'trace') throw usage('--max-errors applies to --samples or --trace input');
+  if (input === 'samples' || input === 'damon') {
+    for (const sim of ['machine', 'workload', 'placement', 'moveAt', 'seed', 'sources', 'verify']) {
+      if (given(sim)) throw usage(`${flag(sim)} sets up the simulator, which ${flag(input)} does not use (it replays recorded data into pghot)`);
+    }
+    const workloadSet = opts.set.find((s) => s.startsWith('workload.'));
+    if (workloadSet) throw usage(`--set ${workloadSet} is a workload parameter, which ${flag(input)} does not use`);
+  }
+  if (input === 'trace') {
+    if (given('workload')) throw usage('--workload and --trace both name the workload: the trace is the workload');
+    const workloadSet = opts.set.find((s) => s.startsWith('workload.'));
+    if (workloadSet) throw usage(`--set ${workloadSet} is a synthetic workload's parameter, which --trace does not use`);
+  }
+}
+
+/** `file`: `--config FILE`; false: `--no-config` (no search); undefined: searched from the current directory. */
+const load = (io: Io, file?: string | false) =>
+  loadConfig({ cwd: io.cwd, extend: simConfigShape, fallbackFrom: CLI_FILE, onWarning: (m) => io.stderr(`pghot: ${m}\n`), search: file !== false, ...(file ? { file } : {}) });
 
 /** A source that no loaded policy reads still costs its overhead: say so. */
 function warnUnreadSources(io: Io, name: string, plugins: readonly PghotPlugin[]): void {
@@ -102,13 +131,15 @@ export function createProgram(io: Io): Command {
 
   scenarioOptions(program.command('run').description('run one configuration on the simulated machine (a synthetic workload or a real --trace), with the oracles; or replay real perf samples (--samples) or DAMON regions (--damon)'))
     .option('--config <file>', 'config file (default: searched from the current directory)')
+    .option('--no-config', 'use no config file: do not search for one (configs are code: docs/security.md)')
     .option('--samples <file>', 'replay real samples (perf script with phys_addr, or perf mem report -D -x, CSV) into pghot and report what it would promote')
     .option('--topology <file>', 'with --samples or --damon: JSON topology of the recorded machine ({ nodes: [{ id, startPfn, pages, tier, cpus }] }); default: memory above 4 GiB is the lower tier')
     .option('--trace <file>', 'replay a real trace (valgrind lackey text or gzip, or .pgtrace) as the workload; the LLC model is on unless the config sets sim.llc')
     .option('--damon <file>', 'drive pghot with DAMON region heat (tried_regions snapshot, damon_aggregated tracepoint text, damo record JSON) and report what it would promote')
     .option('--max-errors <n>', 'with --samples or --trace: skip up to n malformed lines (counted in the report) instead of stopping at the first', intOption('--max-errors', 0))
-    .action(async (raw) => {
-      const opts = raw as ScenarioCliOptions & { config?: string; samples?: string; topology?: string; maxErrors?: number; trace?: string; damon?: string };
+    .action(async (raw, cmd: Command) => {
+      const opts = raw as ScenarioCliOptions & { config?: string | false; samples?: string; topology?: string; maxErrors?: number; trace?: string; damon?: string };
+      refuseConflictingRunFlags(cmd, opts);
       const config = await load(io, opts.config);
       const format = resolveFormat(opts.format, io, opts.output);
       const progress = createProgress(io);
@@ -124,7 +155,7 @@ export function createProgram(io: Io): Command {
       if (opts.damon) {
         const options = await replayOptions();
         const report = await replayDamon(await readDamon(path.resolve(io.cwd, opts.damon)), options);
-        emit(io, opts.output, `${JSON.stringify(report, null, 2)}\n`);
+        emit(io, opts.output, format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : `${damonTable(report, color)}\n`);
         return;
       }
       if (opts.trace) {
@@ -166,26 +197,28 @@ export function createProgram(io: Io): Command {
       .description(`run several configurations on one workload side by side, with the oracles (default: ${DEFAULT_COMPARISON.join(', ')})`),
   )
     .option('--config <file>', 'a config file to compare; repeatable', collect, [] as string[])
+    .option('--no-config', 'use no config file: do not search for one for the machine and workload (configs are code: docs/security.md)')
     .option('--policies <names>', `comma-separated built-in configurations (${Object.keys(BUILTIN_CONFIGS).join(', ')}) or installed policy plugins`)
     .action(async (raw) => {
-      const opts = raw as ScenarioCliOptions & { config: string[]; policies?: string };
+      const opts = raw as ScenarioCliOptions & { config: string[] | false; policies?: string };
+      const files = opts.config === false ? [] : opts.config;
       const format = resolveFormat(opts.format, io, opts.output);
       const overrides = parseSets(opts.set).tunables;
       const sources = await resolveSources(opts.sources, io.cwd);
       const configs: ConfigUnderTest[] = [];
       let scenarioSource: ResolvedConfig | null = null;
-      for (const file of opts.config) {
+      for (const file of files) {
         const config = await load(io, file);
         scenarioSource ??= config;
         configs.push(configFromFile(config, overrides, sources));
       }
-      const names = opts.policies !== undefined ? opts.policies.split(',').map((s) => s.trim()).filter(Boolean) : opts.config.length === 0 ? DEFAULT_COMPARISON : [];
+      const names = opts.policies !== undefined ? opts.policies.split(',').map((s) => s.trim()).filter(Boolean) : files.length === 0 ? DEFAULT_COMPARISON : [];
       if (opts.policies !== undefined && names.length === 0) throw usage('--policies needs at least one name (a built-in configuration or a policy plugin)');
       for (const name of names) configs.push(await configFromName(name, io.cwd, overrides, sources));
       const unique = new Set(configs.map((c) => c.name));
       if (unique.size !== configs.length) throw new ConfigError(`two configurations are named alike (${configs.map((c) => c.name).join(', ')}); give each config file a distinct "name"`);
       // the first config file (or, without one, the config found from the current directory) sets machine and workload
-      scenarioSource ??= await load(io);
+      scenarioSource ??= await load(io, opts.config === false ? false : undefined);
       const scenario = resolveScenario(flagsOf(opts), scenarioSource.extra, scenarioSource.filepath);
       for (const c of configs) warnUnreadSources(io, c.name, c.plugins);
       const progress = createProgress(io);
@@ -226,16 +259,11 @@ export function createProgram(io: Io): Command {
     .argument('<command...>', 'the program and its arguments (after --)')
     .action(async (command: string[], opts: { out: string }) => {
       const out = path.resolve(io.cwd, opts.out);
-      const code = await new Promise<number>((resolve, reject) => {
-        const child = spawn('valgrind', ['--tool=lackey', '--trace-mem=yes', `--log-file=${out}`, ...command], { cwd: io.cwd, stdio: ['inherit', 'inherit', 'pipe'] });
-        child.stderr.on('data', (d: Buffer) => io.stderr(d.toString()));
-        child.on('error', (e: NodeJS.ErrnoException) =>
-          reject(e.code === 'ENOENT' ? usage('valgrind is not installed: apt-get install valgrind (or your distribution\'s package)') : e),
-        );
-        child.on('close', (c) => resolve(c ?? 1));
-      });
-      io.stderr(`pghot: trace written to ${out} (${statSync(out, { throwIfNoEntry: false })?.size ?? 0} bytes); ${command[0]} exited ${code}\n`);
-      throw Object.assign(new Error('record'), { exitCode: code, code: 'pghot.exit' });
+      refuseOutputOverInput(out, command.slice(1).map((a) => path.resolve(io.cwd, a)), '--out');
+      const r = await recordLackey(command, out, io.cwd, io.stderr);
+      const how = r.signal ? `stopped by ${r.signal}` : `exited ${r.status}`;
+      io.stderr(r.out ? `pghot: trace written to ${r.out} (${r.bytes} bytes); ${command[0]} ${how}\n` : `pghot: no trace written; ${command[0]} ${how}\n`);
+      throw Object.assign(new Error('record'), { exitCode: r.status, code: 'pghot.exit' });
     });
 
   program
@@ -244,6 +272,7 @@ export function createProgram(io: Io): Command {
       "run live on this Linux machine: DAMON and/or perf watch the real memory for --duration, pghot's store, kmigrated and the configured policies decide what to promote, and each batch is logged (a dry run) or moved with move_pages(2) (--apply --pid); the report has the real /proc/vmstat deltas. Needs root",
     )
     .option('--config <file>', 'config file: mode, tunables, policies (default: searched from the current directory)')
+    .option('--no-config', 'use no config file: do not search for one (configs are code: docs/security.md)')
     .option('--duration <time>', 'how long to monitor: 30s, 500ms, 2m', '10s')
     .option('--sources <list>', 'live sources, comma-separated: damon (its own kdamond: paddr, or vaddr of --pid where the kernel has it), perf (IBS/PEBS samples, or software page faults where there is no such PMU)', 'damon')
     .option('--skip-unavailable', 'go on with the other sources when one cannot run (a busy DAMON, no perf), saying so')
@@ -262,7 +291,7 @@ export function createProgram(io: Io): Command {
     .action(
       async (opts: {
         perf?: string;
-        config?: string;
+        config?: string | false;
         duration: string;
         sources: string;
         skipUnavailable?: true;
@@ -333,6 +362,7 @@ export function createProgram(io: Io): Command {
     .description('inspect the configuration: print (the effective config), validate, schema (JSON Schema for editors)')
     .option('--print', 'print the effective config (as `pghot config print`)')
     .option('--config <file>', 'config file (default: searched from the current directory)')
+    .option('--no-config', 'use no config file: do not search for one (configs are code: docs/security.md)')
     .option('-o, --output <file>', 'write to this file (atomically) instead of stdout')
     .addOption(new Option('--format <format>', 'json, or table for people (default: table on a terminal, else json)').choices(['table', 'json'] as const))
     .action(async (opts: ConfigCliOptions) => {
@@ -344,6 +374,7 @@ export function createProgram(io: Io): Command {
     .command('print')
     .description('print the effective config: the file used, mode, tunables as the run uses them (after plugins set theirs), plugins with versions, simulator keys')
     .option('--config <file>', 'config file (default: searched from the current directory)')
+    .option('--no-config', 'use no config file: do not search for one (configs are code: docs/security.md)')
     .option('-o, --output <file>', 'write to this file (atomically) instead of stdout')
     .addOption(new Option('--format <format>', 'json, or table for people (default: table on a terminal, else json)').choices(['table', 'json'] as const))
     .action(async (opts) => printConfig(io, withParent(opts as ConfigCliOptions)));
@@ -351,6 +382,7 @@ export function createProgram(io: Io): Command {
     .command('validate')
     .description('check a config file: exit 0 when valid, 2 with the file and key path when not')
     .option('--config <file>', 'config file (default: searched from the current directory)')
+    .option('--no-config', 'use no config file: do not search for one (configs are code: docs/security.md)')
     .action(async (opts) => {
       const { config: file } = withParent(opts as ConfigCliOptions);
       const resolved = await load(io, file);
@@ -425,7 +457,7 @@ function readProgress(io: Io, file: string): { onProgress?: (bytes: number, acce
 
 interface ConfigCliOptions {
   print?: true;
-  config?: string;
+  config?: string | false;
   output?: string;
   format?: Format;
 }
@@ -484,7 +516,8 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       io.stderr(`pghot: ${err.message}\n`);
       return 1;
     }
-    io.stderr(`pghot: ${err.stack ?? err.message}\n`);
+    // not an input problem: a bug or the system; one line, the stack on request
+    io.stderr(io.env.PGHOT_DEBUG ? `pghot: ${err.stack ?? err.message}\n` : `pghot: ${err.message}\npghot: an internal error (set PGHOT_DEBUG=1 for the stack; please report it)\n`);
     return 1;
   }
 }

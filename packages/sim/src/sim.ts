@@ -108,6 +108,15 @@ export class Simulation {
     registerSim(this.engine, this);
     this.kswapd = new Kswapd(this);
 
+    // a footprint the machine cannot hold would fail at the first allocation past its memory (no swap)
+    const footprint = this.workload.processes.reduce((a, p) => a + p.footprintPages, 0);
+    const memory = this.machine.nodes.reduce((a, n) => a + n.pages, 0);
+    if (footprint > memory) {
+      throw new ConfigError(
+        `workload "${this.workload.name}": its footprint (${(footprint / 256).toLocaleString('en-US')} MiB) is more than machine "${this.machine.name}" has (${memory / 256} MiB): lower workload.footprintMiB or choose a larger machine`,
+        { code: 'PGHOT_SIM' },
+      );
+    }
     let base = 0;
     const cpuNodes = this.machine.nodes.filter((n) => n.topTier && n.cpus.length > 0);
     const used = new Map<number, number>();

@@ -49,6 +49,8 @@ export interface LoadConfigOptions {
   fallbackFrom?: string;
   /** Told when a search finds several config files in one directory (the first in SEARCH_PLACES order is used). */
   onWarning?: (message: string) => void;
+  /** false: no search without `file` (all defaults), so no config code runs (`--no-config`). Default true. */
+  search?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -102,7 +104,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
   let result: { config: unknown; filepath: string } | null;
   const file = options.file === undefined ? undefined : path.resolve(options.cwd ?? process.cwd(), options.file);
   try {
-    result = file === undefined ? await explorer().search(options.cwd ?? process.cwd()) : await explorer().load(file);
+    if (file !== undefined) result = await explorer().load(file);
+    else result = options.search === false ? null : await explorer().search(options.cwd ?? process.cwd());
   } catch (cause) {
     const e = cause as NodeJS.ErrnoException;
     if (file !== undefined && e.code === 'ENOENT') throw new ConfigError(`${file}: no such config file`, { code: 'PGHOT_CONFIG', file, cause });
@@ -115,7 +118,13 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
     if (found.length > 1) options.onWarning?.(`${found.length} config files in ${path.dirname(found[0]!)}: ${found.map((f) => path.basename(f)).join(', ')}; using ${filepath}`);
   }
   let raw: unknown = result?.config ?? {};
-  if (typeof raw === 'function') raw = await (raw as () => unknown)();
+  if (typeof raw === 'function') {
+    try {
+      raw = await (raw as () => unknown)();
+    } catch (cause) {
+      throw new ConfigError(`${filepath}: the config's exported function failed: ${(cause as Error).message}`, { code: 'PGHOT_CONFIG', file: filepath ?? undefined, cause });
+    }
+  }
   return validateConfig(raw, filepath, options.extend ?? {}, options.fallbackFrom);
 }
 

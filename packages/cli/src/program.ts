@@ -425,12 +425,12 @@ function installedVersion(name: string, cwd: string): string | undefined {
   return undefined;
 }
 
-async function readTopology(file: string): Promise<TopologySpec> {
+export async function readTopology(file: string): Promise<TopologySpec> {
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
-    throw usage(`--topology ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not JSON: ${(e as Error).message}`}`);
+    throw usage(`--topology ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not JSON: ${(e as Error).message.replace(/\s+/g, ' ')}`}`);
   }
   const parsed = topologySchema.safeParse(raw);
   if (!parsed.success) throw usage(`--topology ${file}: ${parsed.error.issues.map((i) => `${i.message} at ${i.path.join('.')}`).join('; ')}`);

@@ -35,7 +35,7 @@ export interface DamonInput {
 }
 
 const TRIED = /^start=(\d+) end=(\d+) nr_accesses=(\d+) age=(\d+)$/;
-// the age field came with Linux 5.16's tracepoint; older kernels print nr_accesses only
+// the age field came with Linux 5.17; the 5.15/5.16 tracepoint prints nr_accesses only
 const AGGREGATED = /^\s*(.+?)\s+(\d+)\.(\d+):\s+damon:damon_aggregated:\s+target_id=(\d+)\s+nr_regions=(\d+)\s+(\d+)-(\d+):\s+(\d+)(?:\s+(\d+))?\s*$/;
 /** damo's binary record (damo before JSON records): optional magic and version, then snapshots. */
 const RECFMT_MAGIC = 'damon_recfmt_ver';
@@ -67,7 +67,7 @@ function regionProblem(r: DamonRegion): string | null {
 /**
  * Read a DAMON input, by content: a tried_regions snapshot (`start= end= nr_accesses= age=`
  * lines), `damon:damon_aggregated` tracepoint text (perf script; with or without the age field
- * of Linux 5.16+), a damo record (JSON, or json_compressed: zlib), or damo's older binary record
+ * of Linux 5.17+), a damo record (JSON, or json_compressed: zlib), or damo's older binary record
  * (format versions 0-2). Tracepoint lines group into snapshots by their nr_regions count (their
  * timestamps differ by µs), an incomplete last group is dropped and counted. Every region is
  * checked (start below end, within 52 bits), snapshot times may not go backwards, and an input
@@ -145,7 +145,7 @@ function readDamo(file: string, text: string): DamonInput {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw traceFileError(file, `not valid damo JSON: ${(e as Error).message}`, e);
+    throw traceFileError(file, `not valid damo JSON: ${(e as Error).message.replace(/\s+/g, ' ')}`, e);
   }
   const records = (Array.isArray(json) ? json : [json]) as { intervals?: { aggr_us?: unknown }; snapshots?: unknown[] }[];
   const snapshots: RegionSnapshot[] = [];

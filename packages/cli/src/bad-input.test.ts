@@ -81,6 +81,8 @@ describe('corrupt or empty DAMON and perf inputs', () => {
     const dir = dirWith({ 'empty.json': '[{"snapshots": []}]', 'empty.perf': '\n' });
     refused(await run(['run', '--damon', 'empty.json'], { cwd: dir }), `${path.join(dir, 'empty.json')}: no DAMON regions in this damo-json input`);
     refused(await run(['run', '--samples', 'empty.perf'], { cwd: dir }), `${path.join(dir, 'empty.perf')}: no samples in it`);
+    writeFileSync(path.join(dir, 'empty.lackey'), '==1== Lackey, an example Valgrind tool\n');
+    refused(await run(['run', '--trace', 'empty.lackey'], { cwd: dir }), `${path.join(dir, 'empty.lackey')}: no memory accesses in this lackey trace (was it recorded with --trace-mem=yes?)`);
   });
 
   it('reads the damon_aggregated tracepoint of kernels before 5.16 (no age field)', async () => {

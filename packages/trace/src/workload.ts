@@ -1,5 +1,6 @@
 import type { ProcessSpec, WorkloadInstance } from '@pghot/sim';
 import { readLackey, type LackeyOptions, type LackeyStats } from './lackey.js';
+import { traceFileError } from './errors.js';
 import { PgtraceReader } from './pgtrace.js';
 
 const CHUNK = 65_536;
@@ -44,6 +45,7 @@ export async function lackeyWorkload(file: string, options: LackeyOptions = {}):
     },
     options,
   );
+  if (n === 0) throw traceFileError(file, 'no memory accesses in this lackey trace (was it recorded with --trace-mem=yes?)');
   const create = (): WorkloadInstance => {
     let pos = 0;
     const process = traceProcess(ids.size, n, (_t, _now, out, outLine, outWrite) => {
@@ -101,7 +103,9 @@ export async function traceWorkload(file: string, options: LackeyOptions = {}): 
     // readLackey names the missing file
   }
   if (head.toString('latin1') === 'PGTRACE\0') {
-    pgtraceWorkload(file).processes[0]!.fill(0, 0, new Int32Array(0), new Uint8Array(0), new Uint8Array(0)); // fail early on a bad header
+    const check = new PgtraceReader(file); // fail early: the header, counts and page table are checked at open
+    check.close();
+    if (check.info.records === 0) throw traceFileError(file, 'no memory accesses in this .pgtrace');
     return { create: () => pgtraceWorkload(file), stats: null };
   }
   return lackeyWorkload(file, options);

@@ -8,8 +8,6 @@ import path from 'node:path';
 import { topologySchema, type TopologySpec } from '@pghot/core';
 import { readSamples, replaySamples } from '@pghot/source-hwsample';
 import { lackeyToPgtrace, pgtraceToLackey, readDamon, refuseOutputOverInput, removeUnfinishedOutputs, replayDamon, traceWorkload } from '@pghot/trace';
-import { recordLackey } from './commands/record.js';
-import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import {
   BUILTIN_CONFIGS,
@@ -28,6 +26,7 @@ import {
   type ScenarioFlags,
 } from './commands/simulate.js';
 import { parseDuration, runLive, type LiveSource } from './commands/live.js';
+import { recordLackey } from './commands/record.js';
 import { compareTable, configTable, damonTable, runTable, samplesTable, type Format } from './output.js';
 import { clearProgressLine, createProgress } from './progress.js';
 import { checkOutputPath, writeOutputFile } from './write-output.js';

@@ -122,7 +122,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Resol
     try {
       raw = await (raw as () => unknown)();
     } catch (cause) {
-      throw new ConfigError(`${filepath}: the config's exported function failed: ${(cause as Error).message}`, { code: 'PGHOT_CONFIG', file: filepath ?? undefined, cause });
+      throw new ConfigError(`${filepath}: the config's exported function failed: ${(cause as Error).message}`, { code: 'PGHOT_CONFIG', cause, ...(filepath ? { file: filepath } : {}) });
     }
   }
   return validateConfig(raw, filepath, options.extend ?? {}, options.fallbackFrom);

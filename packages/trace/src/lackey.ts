@@ -173,7 +173,15 @@ export async function readLackey(file: string, onBatch: (batch: AccessBatch) => 
       yield c.value;
     }
   }
-  const input = stats.gzip ? Readable.from(rawChunks()).pipe(createGunzip()) : rawChunks();
+  // gzip: a stream of the chunks piped into gunzip; its errors (a read failing, or its pending
+  // read cut short when we stop early) go to gunzip, which the loop below reads
+  let source: Readable | null = null;
+  let input: AsyncIterable<Buffer> = rawChunks();
+  if (stats.gzip) {
+    const gunzip = createGunzip();
+    source = Readable.from(input).on('error', (e) => gunzip.destroy(e));
+    input = source.pipe(gunzip);
+  }
   let carry: Uint8Array | null = null;
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
@@ -193,6 +201,7 @@ export async function readLackey(file: string, onBatch: (batch: AccessBatch) => 
     }
     if (carry !== null && carry.length > 0) parseLine(carry, 0, carry.length);
   } catch (e) {
+    source?.destroy();
     raw.destroy();
     if (e instanceof TraceParseError) throw e;
     const err = e as NodeJS.ErrnoException;

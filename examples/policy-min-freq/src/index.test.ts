@@ -16,6 +16,6 @@ describe('policy-min-freq', () => {
   });
 
   it('rejects bad options naming the plugin and the option', () => {
-    expect(() => minFreqPolicy({ minFreq: 9 })).toThrow('Invalid options for plugin "policy-min-freq":\n✖ Too big: expected number to be <=7\n  → at minFreq');
+    expect(() => minFreqPolicy({ minFreq: 9 })).toThrow('Invalid options for plugin "policy-min-freq": minFreq: Too big: expected number to be <=7');
   });
 });

@@ -110,7 +110,7 @@ describe('pghot run', () => {
       [['run', '--machine', 'big'], '--machine: unknown machine preset "big"; presets: dram+cxl, 2dram+cxl'],
       [['run', '--set', 'freq_thresh=1'], 'unknown key "freq_thresh"'],
       [['run', '--set', 'workload.hotFraction=2'], 'invalid parameters for workload "gups-hotset"'],
-      [['run', '--set', 'freq_threshold=9'], '→ at tunables.freq_threshold'],
+      [['run', '--set', 'freq_threshold=9'], 'tunables.freq_threshold: Too big'],
       [['run', '--placement', 'bind:7'], 'machine "dram+cxl" has no node 7'],
       [['run', '--format', 'xml'], "argument 'xml' is invalid"],
       [['run', '--config', 'nope.yaml'], 'nope.yaml: no such config file'],
@@ -132,7 +132,7 @@ describe('pghot run', () => {
     const bad = projectWith('.pghotrc.json', '{"tunables":{"kmigrated_batch_nr":5}}');
     const r2 = await run(['run'], { cwd: bad });
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toBe(`pghot: ${path.join(bad, '.pghotrc.json')}: invalid config (default mode):\n✖ Too small: expected number to be >=64\n  → at tunables.kmigrated_batch_nr\n`);
+    expect(r2.stderr).toBe(`pghot: ${path.join(bad, '.pghotrc.json')}: invalid config (default mode): tunables.kmigrated_batch_nr: Too small: expected number to be >=64\n`);
   });
 });
 

@@ -182,7 +182,7 @@ export class Pghot {
       try {
         this.tunables.set('enabled_sources', enabledSources);
       } catch (e) {
-        throw new ConfigError(`Invalid tunables (${mode} mode):\n✖ ${(e as Error).message}\n  → at tunables.enabled_sources`, { code: 'PGHOT_TUNABLE' });
+        throw new ConfigError(`Invalid tunables (${mode} mode): tunables.enabled_sources: ${(e as Error).message}`, { code: 'PGHOT_TUNABLE' });
       }
     }
   }

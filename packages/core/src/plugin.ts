@@ -85,18 +85,19 @@ type StandardResult<O> =
   | { readonly value: O; readonly issues?: undefined }
   | { readonly issues: readonly { readonly message: string; readonly path?: readonly (PropertyKey | { readonly key: PropertyKey })[] | undefined }[] };
 
-/** `✖ message` then `  → at a.b[0]` per issue, as z.prettifyError prints. */
+/** Issues on one line: `a.b[0]: message; c: message` (a message without a path stands alone). */
 export function formatIssues(
   issues: readonly { readonly message: string; readonly path?: readonly (PropertyKey | { readonly key: PropertyKey })[] | undefined }[],
+  prefix = '',
 ): string {
   return issues
     .map((issue) => {
       const path = (issue.path ?? [])
         .map((p) => (typeof p === 'object' ? p.key : p))
         .reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), '');
-      return path ? `✖ ${issue.message}\n  → at ${path}` : `✖ ${issue.message}`;
+      return path ? `${prefix}${path}: ${issue.message}` : issue.message;
     })
-    .join('\n');
+    .join('; ');
 }
 
 /** Validate a plugin's options at construction; on failure a ConfigError names the plugin and each option path. */
@@ -104,7 +105,7 @@ export function parsePluginOptions<O>(name: string, schema: StandardSchemaV1<unk
   const result = schema['~standard'].validate(input ?? {});
   if (result instanceof Promise) throw new TypeError(`plugin "${name}": options schemas must validate synchronously`);
   if (result.issues) {
-    throw new ConfigError(`Invalid options for plugin "${name}":\n${formatIssues(result.issues)}`, { code: 'PGHOT_PLUGIN_OPTIONS' });
+    throw new ConfigError(`Invalid options for plugin "${name}": ${formatIssues(result.issues)}`, { code: 'PGHOT_PLUGIN_OPTIONS' });
   }
   return result.value;
 }

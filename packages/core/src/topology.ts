@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_NUMNODES, MAX_PFN, SECTION_SHIFT, PAGES_PER_SECTION } from './constants.js';
 import { ConfigError } from './errors.js';
+import { formatIssues } from './plugin.js';
 
 export const nodeSpecSchema = z.strictObject({
   id: z.int().min(0).max(MAX_NUMNODES - 1),
@@ -71,7 +72,7 @@ export class Topology {
   constructor(spec: TopologySpec) {
     const parsed = topologySchema.safeParse(spec);
     if (!parsed.success) {
-      throw new ConfigError(`Invalid topology:\n${z.prettifyError(parsed.error)}`, { code: 'PGHOT_TOPOLOGY' });
+      throw new ConfigError(`Invalid topology: ${formatIssues(parsed.error.issues)}`, { code: 'PGHOT_TOPOLOGY' });
     }
     const nodes: NodeInfo[] = parsed.data.nodes.map((n) => Object.freeze({ ...n, cpus: Object.freeze([...(n.cpus ?? [])]) }));
     if (nodes.length === 0) throw new ConfigError('Invalid topology: it has no node', { code: 'PGHOT_TOPOLOGY' });

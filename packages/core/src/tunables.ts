@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { formatIssues } from './plugin.js';
 
 export type PghotMode = 'default' | 'precision';
 
@@ -56,9 +57,6 @@ export interface TunableChecks {
   defaultTargetNid(): number;
 }
 
-function formatIssues(error: z.ZodError, prefix: string): string {
-  return z.prettifyError(error).replace(/→ at (\S+)/g, (_m, path: string) => `→ at ${prefix}${path}`);
-}
 
 /**
  * The live tunables. Reading is a property read; writing behaves like a sysctl write: an invalid
@@ -76,12 +74,12 @@ export class Tunables implements TunableValues {
     this.#checks = checks;
     const parsed = this.#schema.safeParse(input ?? {});
     if (!parsed.success) {
-      throw new ConfigError(`Invalid tunables (${mode} mode):\n${formatIssues(parsed.error, 'tunables.')}`, { code: 'PGHOT_TUNABLE' });
+      throw new ConfigError(`Invalid tunables (${mode} mode): ${formatIssues(parsed.error.issues, 'tunables.')}`, { code: 'PGHOT_TUNABLE' });
     }
     const values: TunableValues = { ...parsed.data, target_nid: parsed.data.target_nid ?? checks.defaultTargetNid() };
     for (const name of ['target_nid', 'enabled_sources'] as const) {
       const problem = this.#crossCheck(name, values[name]);
-      if (problem) throw new ConfigError(`Invalid tunables (${mode} mode):\n✖ ${problem}\n  → at tunables.${name}`, { code: 'PGHOT_TUNABLE' });
+      if (problem) throw new ConfigError(`Invalid tunables (${mode} mode): tunables.${name}: ${problem}`, { code: 'PGHOT_TUNABLE' });
     }
     this.#values = values;
   }
@@ -104,7 +102,7 @@ export class Tunables implements TunableValues {
     const field = this.#schema.shape[name];
     const parsed = field.safeParse(value);
     const problem = !parsed.success
-      ? z.prettifyError(parsed.error).replace(/^✖ /, '')
+      ? formatIssues(parsed.error.issues)
       : parsed.data === undefined
         ? 'a value is required'
         : this.#crossCheck(name, parsed.data);

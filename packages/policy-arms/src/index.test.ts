@@ -20,6 +20,6 @@ describe('policy-arms', () => {
   });
 
   it('rejects bad options naming the plugin and the option', () => {
-    expect(() => armsPolicy({ intervalMs: 0 })).toThrow('Invalid options for plugin "policy-arms":\n✖ Too small: expected number to be >=1\n  → at intervalMs');
+    expect(() => armsPolicy({ intervalMs: 0 })).toThrow('Invalid options for plugin "policy-arms": intervalMs: Too small: expected number to be >=1');
   });
 });

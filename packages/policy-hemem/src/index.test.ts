@@ -29,7 +29,7 @@ describe('policy-hemem', () => {
   });
 
   it('rejects bad options naming the plugin and the option', () => {
-    expect(() => hememPolicy({ hotReads: 0 })).toThrow('Invalid options for plugin "policy-hemem":\n✖ Too small: expected number to be >=1\n  → at hotReads');
+    expect(() => hememPolicy({ hotReads: 0 })).toThrow('Invalid options for plugin "policy-hemem": hotReads: Too small: expected number to be >=1');
   });
 });
 

@@ -20,6 +20,6 @@ describe('policy-memtis', () => {
   });
 
   it('rejects bad options naming the plugin and the option', () => {
-    expect(() => memtisPolicy({ promoteWatermark: 2 })).toThrow('Invalid options for plugin "policy-memtis":\n✖ Too big: expected number to be <=0.5\n  → at promoteWatermark');
+    expect(() => memtisPolicy({ promoteWatermark: 2 })).toThrow('Invalid options for plugin "policy-memtis": promoteWatermark: Too big: expected number to be <=0.5');
   });
 });

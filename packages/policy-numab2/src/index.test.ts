@@ -75,6 +75,6 @@ describe('policy-numab2', () => {
     expect(() => new Simulation({ machine: 'dram+cxl', workload: 'gups-hotset', plugins: [numab2Policy()] })).toThrow(
       'plugin "policy-numab2" depends on plugin "source-hintfault", which is not loaded',
     );
-    expect(() => numab2Policy({ hotThresholdMs: 0 })).toThrow('Invalid options for plugin "policy-numab2":\n✖ Too small: expected number to be >=1\n  → at hotThresholdMs');
+    expect(() => numab2Policy({ hotThresholdMs: 0 })).toThrow('Invalid options for plugin "policy-numab2": hotThresholdMs: Too small: expected number to be >=1');
   });
 });

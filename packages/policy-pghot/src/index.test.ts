@@ -12,6 +12,6 @@ describe('policy-pghot', () => {
   });
 
   it('rejects bad options naming the plugin and the option', () => {
-    expect(() => pghotPolicy({ freqThreshold: 1.5 })).toThrow('Invalid options for plugin "policy-pghot":\n✖ Invalid input: expected int, received number\n  → at freqThreshold');
+    expect(() => pghotPolicy({ freqThreshold: 1.5 })).toThrow('Invalid options for plugin "policy-pghot": freqThreshold: Invalid input: expected int, received number');
   });
 });

@@ -1,4 +1,4 @@
-import { ConfigError, PAGES_PER_SECTION, topTierFlags, type TopologySpec } from '@pghot/core';
+import { ConfigError, formatIssues, PAGES_PER_SECTION, topTierFlags, type TopologySpec } from '@pghot/core';
 import { z } from 'zod';
 
 const PAGES_PER_MIB = 256;
@@ -102,7 +102,7 @@ export function buildMachine(input: string | MachineSpec): Machine {
     spec = preset;
   } else spec = input;
   const parsed = machineSchema.safeParse(spec);
-  if (!parsed.success) throw new ConfigError(`invalid machine:\n${z.prettifyError(parsed.error)}`, { code: 'PGHOT_MACHINE' });
+  if (!parsed.success) throw new ConfigError(`invalid machine: ${formatIssues(parsed.error.issues)}`, { code: 'PGHOT_MACHINE' });
   const m = parsed.data;
   const n = m.nodes.length;
   const problem = (msg: string): never => {

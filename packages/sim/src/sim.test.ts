@@ -238,7 +238,7 @@ describe('workloads', () => {
 
   it('rejects unknown workloads and bad parameters naming them', () => {
     expect(() => createWorkload('nope')).toThrow('unknown workload "nope"; workloads: gups-hotset, phase-shift, zipf, scan, graph, sequence, mix');
-    expect(() => createWorkload('zipf', { theta: -1 })).toThrow(/invalid parameters for workload "zipf":\n✖ Too small: expected number to be >=0\n  → at theta/);
+    expect(() => createWorkload('zipf', { theta: -1 })).toThrow(/invalid parameters for workload "zipf": theta: Too small: expected number to be >=0/);
     expect(() => createWorkload('mix', { parts: [{ workload: 'mix' }] })).toThrow('parts cannot be mixes');
   });
 
@@ -297,6 +297,6 @@ describe('machines', () => {
     expect(() => buildMachine({ ...base, latencyNs: [[100]] })).toThrow('latencyNs must be a 2 x 2 matrix');
     expect(() => buildMachine({ ...base, nodes: [{ id: 0, tier: 0, capacityMiB: 8 }, { id: 1, tier: 1, capacityMiB: 8 }] })).toThrow('no node has CPUs');
     expect(() => buildMachine({ ...base, nodes: [base.nodes[0]!, { id: 0, tier: 1, capacityMiB: 8 }] })).toThrow('node 0 is listed twice');
-    expect(() => buildMachine({ ...base, cpuNsPerAccess: -1 })).toThrow(/→ at cpuNsPerAccess/);
+    expect(() => buildMachine({ ...base, cpuNsPerAccess: -1 })).toThrow(/cpuNsPerAccess: /);
   });
 });

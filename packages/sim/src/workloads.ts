@@ -1,4 +1,4 @@
-import { ConfigError } from '@pghot/core';
+import { ConfigError, formatIssues } from '@pghot/core';
 import { z } from 'zod';
 import { mulberry32, scatter, streamSeed, ZipfSampler } from './random.js';
 
@@ -262,7 +262,7 @@ export function threadsForMachine(name: string, params: Record<string, unknown>,
 export function createWorkload(name: string, params: Record<string, unknown> = {}, seed = 1): WorkloadInstance {
   if (name === 'mix') {
     const parsed = mixSchema.safeParse(params);
-    if (!parsed.success) throw new ConfigError(`invalid parameters for workload "mix":\n${z.prettifyError(parsed.error)}`, { code: 'PGHOT_WORKLOAD' });
+    if (!parsed.success) throw new ConfigError(`invalid parameters for workload "mix": ${formatIssues(parsed.error.issues)}`, { code: 'PGHOT_WORKLOAD' });
     const parts = parsed.data.parts.map((part, i) => {
       if (part.workload === 'mix') throw new ConfigError('workload "mix": parts cannot be mixes', { code: 'PGHOT_WORKLOAD' });
       return createWorkload(part.workload, { ...(part.params ?? {}), ...(part.cpus ? { cpus: part.cpus } : {}) }, streamSeed(seed, 1000 + i));
@@ -272,6 +272,6 @@ export function createWorkload(name: string, params: Record<string, unknown> = {
   const def = (WORKLOADS as Record<string, WorkloadDef<z.ZodType>>)[name];
   if (!def) throw new ConfigError(`unknown workload "${name}"; workloads: ${WORKLOAD_NAMES.join(', ')}`, { code: 'PGHOT_WORKLOAD' });
   const parsed = def.schema.safeParse(params);
-  if (!parsed.success) throw new ConfigError(`invalid parameters for workload "${name}":\n${z.prettifyError(parsed.error)}`, { code: 'PGHOT_WORKLOAD' });
+  if (!parsed.success) throw new ConfigError(`invalid parameters for workload "${name}": ${formatIssues(parsed.error.issues)}`, { code: 'PGHOT_WORKLOAD' });
   return { name, params: parsed.data as Record<string, unknown>, processes: def.create(parsed.data, seed) };
 }

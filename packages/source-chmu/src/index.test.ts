@@ -58,7 +58,7 @@ describe('source-chmu on the testkit platform (scripted accesses)', () => {
   });
 
   it('rejects a threshold the counter cannot hold, and needs the hmu capability', async () => {
-    expect(() => chmuSource({ counterWidth: 4, hotnessThreshold: 16 })).toThrow('hotnessThreshold must fit in counterWidth bits (at most 2^counterWidth - 1)\n  → at hotnessThreshold');
+    expect(() => chmuSource({ counterWidth: 4, hotnessThreshold: 16 })).toThrow('hotnessThreshold: hotnessThreshold must fit in counterWidth bits (at most 2^counterWidth - 1)');
     expect(() => chmuSource({ downsamplingFactor: 3 })).toThrow('downsamplingFactor must be a power of 2');
     await expect(createTestEngine({ plugins: [chmuSource()], platform: createTestPlatform({ capabilities: ['tasks'] }) })).rejects.toThrow(
       'plugin "source-chmu" requires hmu, which the platform "testkit" does not offer (it offers: tasks)',

@@ -57,6 +57,6 @@ describe('source-damon', () => {
   });
 
   it('rejects bad options naming the plugin and the option', () => {
-    expect(() => damonSource({ minRegions: 20, maxRegions: 10 })).toThrow('Invalid options for plugin "source-damon":\n✖ maxRegions must be >= minRegions\n  → at maxRegions');
+    expect(() => damonSource({ minRegions: 20, maxRegions: 10 })).toThrow('Invalid options for plugin "source-damon": maxRegions: maxRegions must be >= minRegions');
   });
 });

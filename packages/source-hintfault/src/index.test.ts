@@ -58,8 +58,8 @@ describe('source-hintfault', () => {
   });
 
   it('rejects bad options naming the plugin and the option', () => {
-    expect(() => hintFaultSource({ scanPeriodMinMs: 0 })).toThrow('Invalid options for plugin "source-hintfault":\n✖ Too small: expected number to be >=1\n  → at scanPeriodMinMs');
-    expect(() => hintFaultSource({ scanPeriodMinMs: 5000, scanPeriodMaxMs: 1000 })).toThrow('scanPeriodMaxMs must be >= scanPeriodMinMs\n  → at scanPeriodMaxMs');
+    expect(() => hintFaultSource({ scanPeriodMinMs: 0 })).toThrow('Invalid options for plugin "source-hintfault": scanPeriodMinMs: Too small: expected number to be >=1');
+    expect(() => hintFaultSource({ scanPeriodMinMs: 5000, scanPeriodMaxMs: 1000 })).toThrow('scanPeriodMaxMs: scanPeriodMaxMs must be >= scanPeriodMinMs');
   });
 });
 

@@ -100,7 +100,7 @@ describe('simulated sampling (IBS / PEBS)', () => {
   });
 
   it('rejects bad options naming the plugin and the option', () => {
-    expect(() => hwSampleSource({ preset: 'spe' as 'ibs' })).toThrow(/Invalid options for plugin "source-hwsample":\n✖ Invalid option: expected one of "ibs"\|"pebs"\n  → at preset/);
+    expect(() => hwSampleSource({ preset: 'spe' as 'ibs' })).toThrow(/Invalid options for plugin "source-hwsample": preset: Invalid option: expected one of "ibs"\|"pebs"/);
   });
 });
 

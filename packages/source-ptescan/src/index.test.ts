@@ -46,6 +46,6 @@ describe('source-ptescan', () => {
   });
 
   it('rejects bad options naming the plugin and the option', () => {
-    expect(() => pteScanSource({ batchSize: 0 })).toThrow('Invalid options for plugin "source-ptescan":\n✖ Too small: expected number to be >=1\n  → at batchSize');
+    expect(() => pteScanSource({ batchSize: 0 })).toThrow('Invalid options for plugin "source-ptescan": batchSize: Too small: expected number to be >=1');
   });
 });

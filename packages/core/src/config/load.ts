@@ -89,7 +89,7 @@ function configFilesBeside(filepath: string): string[] {
   return [filepath, ...others];
 }
 
-/** zod issues as `✖ message / → at key.path`, an unrecognized key named at its own path. */
+/** zod issues on one line (`key.path: message; ...`), an unrecognized key named at its own path. */
 function issuesOf(error: z.ZodError, prefix: PropertyKey[] = []): string {
   const issues = error.issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
@@ -133,14 +133,14 @@ export async function validateConfig(raw: unknown, filepath: string | null, exte
   const where = filepath ?? 'config';
   const parsed = z.strictObject({ ...coreConfigShape, ...extend }).safeParse(raw ?? {});
   if (!parsed.success) {
-    throw new ConfigError(`${where}: invalid config:\n${issuesOf(parsed.error)}`, { code: 'PGHOT_CONFIG', ...(filepath ? { file: filepath } : {}) });
+    throw new ConfigError(`${where}: invalid config: ${issuesOf(parsed.error)}`, { code: 'PGHOT_CONFIG', ...(filepath ? { file: filepath } : {}) });
   }
   const { $schema: _schema, mode, stickyReady, tunables, plugins: refs, ...extra } = parsed.data as unknown as z.output<z.ZodObject<typeof coreConfigShape>> & {
     [key: string]: unknown;
   };
   const tunablesParsed = tunablesSchema(mode).safeParse(tunables);
   if (!tunablesParsed.success) {
-    throw new ConfigError(`${where}: invalid config (${mode} mode):\n${issuesOf(tunablesParsed.error, ['tunables'])}`, {
+    throw new ConfigError(`${where}: invalid config (${mode} mode): ${issuesOf(tunablesParsed.error, ['tunables'])}`, {
       code: 'PGHOT_CONFIG',
       ...(filepath ? { file: filepath } : {}),
     });

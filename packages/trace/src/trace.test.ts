@@ -131,6 +131,43 @@ describe('.pgtrace', () => {
     expect([...r.pageTable()]).toEqual([7, 9]);
   });
 
+  it('round-trips many chunks: a chunk per task/CPU switch and per 65,536 records, a page table past 1,024 pages', () => {
+    const file = path.join(tmp(), 'many.pgtrace');
+    const w = new PgtraceWriter(file);
+    const batch = (from: number, n: number, pages: number) => ({
+      length: n,
+      vpn: Float64Array.from({ length: n }, (_, i) => 1000 + ((from + i * 7) % pages)),
+      line: Uint8Array.from({ length: n }, (_, i) => (from + i) % 64),
+      write: Uint8Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 1 : 0)),
+      size: Uint16Array.from({ length: n }, () => 8),
+    });
+    const a = batch(0, 70_000, 2_000);
+    const b = batch(5, 10, 2_500);
+    const c = batch(9, 20, 2_500);
+    w.add(a, 1, 0);
+    w.add(b, 1, 0);
+    w.add(c, 2, 3); // another task and CPU: a new chunk
+    w.close();
+    const r = new PgtraceReader(file);
+    expect(r.info).toEqual({ version: 2, timestamps: false, chunks: 3, records: 70_030, pages: 2_000 });
+    const table = r.pageTable();
+    const [v, l, wr, sz] = [new Int32Array(65_536), new Uint8Array(65_536), new Uint8Array(65_536), new Uint16Array(65_536)];
+    const counts: number[] = [];
+    const vpns: number[] = [];
+    const lines: number[] = [];
+    const writes: number[] = [];
+    for (let n = r.next(v, l, wr, sz); n > 0; n = r.next(v, l, wr, sz)) {
+      counts.push(n);
+      for (let i = 0; i < n; i++) vpns.push(table[v[i]!]!), lines.push(l[i]!), writes.push(wr[i]!);
+    }
+    expect(counts).toEqual([65_536, 4_474, 20]);
+    const all = [a, b, c];
+    expect(vpns).toEqual(all.flatMap((x) => [...x.vpn]));
+    expect(lines).toEqual(all.flatMap((x) => [...x.line]));
+    expect(writes).toEqual(all.flatMap((x) => [...x.write]));
+    r.close();
+  });
+
   it('names a bad checksum and a truncated file', async () => {
     const dir = tmp();
     const file = path.join(dir, 'a.pgtrace');

@@ -308,3 +308,73 @@ describe('DAMON inputs', () => {
     await expect(readDamon(file)).rejects.toThrow(`${file}:2: not a tried_regions line (start= end= nr_accesses= age=): "start=x"`);
   });
 });
+
+describe('DAMON readers refuse what the tools never wrote, by name', () => {
+  const tp = (time: string, region: string, nr = 1, tail = ' 0') => `       kdamond.0  9527 [001]   ${time}: damon:damon_aggregated: target_id=0 nr_regions=${nr} ${region}: 1${tail}\n`;
+  const refusal = async (content: string | Buffer) => {
+    const f = write('d.in', content);
+    try {
+      await readDamon(f);
+    } catch (e) {
+      return (e as Error).message.slice(f.length + 1).replace(/^ /, '');
+    }
+    return 'read';
+  };
+
+  it('tracepoint text: time going backwards, nr_regions=0, a snapshot changing its count; the age field optional', async () => {
+    expect(await refusal(tp('371.0', '4096-8192') + tp('370.5', '4096-8192'))).toBe(`2: time goes backwards: ${JSON.stringify(tp('370.5', '4096-8192').slice(0, -1))}`);
+    expect(await refusal(tp('371.0', '4096-8192', 0))).toMatch(/^1: nr_regions=0 with a region on the line: /);
+    expect(await refusal(tp('371.0', '4096-8192', 2) + tp('371.0', '8192-12288', 3))).toMatch(/^2: nr_regions changes inside a snapshot of 2 regions: /);
+    expect(await refusal(tp('371.0', '8192-4096'))).toMatch(/^1: region start 8192 is not below its end 4096: /);
+    expect(await refusal(tp('371.0', '0-4503599627370497'))).toMatch(/^1: region beyond the 52-bit physical address space: /);
+    const old = await readDamon(write('old.txt', tp('371.0', '4096-8192', 1, '') + tp('371.1', '4096-8192', 1, '')));
+    expect(old).toMatchObject({ format: 'damon_aggregated', incomplete: 0 });
+    expect(old.snapshots.map((s) => s.regions)).toEqual([[{ start: 4096, end: 8192, nrAccesses: 1, age: 0 }], [{ start: 4096, end: 8192, nrAccesses: 1, age: 0 }]]);
+    expect(await refusal(tp('371.0', '4096-8192', 2))).toBe('no DAMON regions in this damon_aggregated input (its one snapshot is incomplete: fewer lines than nr_regions)');
+  });
+
+  it('damo JSON: a record without snapshots, regions that are not a list or not objects, time going backwards; plain-number fields of older damo', async () => {
+    const rec = (snapshots: unknown) => JSON.stringify([{ snapshots }]);
+    expect(await refusal('[{"x": 1}]')).toBe('damo record 0 without "snapshots"');
+    expect(await refusal(rec([{ start_time: 1, regions: 5 }]))).toBe('record 0, snapshot 0: "regions" is not a list');
+    expect(await refusal(rec([{ start_time: 1, regions: [7] }]))).toBe('record 0, snapshot 0, region 0: not an object');
+    const r = { start: 4096, end: 8192, nr_accesses: 2, age: 3 };
+    expect(await refusal(rec([{ start_time: 5, regions: [r] }, { start_time: 4, regions: [r] }]))).toBe('record 0, snapshot 1: start_time 4 goes backwards');
+    expect(await refusal('{not json\n at all')).toMatch(/^not valid damo JSON: [^\n]*$/);
+    const older = await readDamon(write('older.json', rec([{ start_time: '1,000', regions: [r] }])));
+    expect(older).toMatchObject({ format: 'damo-json', snapshots: [{ timeNs: 1000, regions: [{ start: 4096, end: 8192, nrAccesses: 2, age: 3 }] }] });
+  });
+
+  it("damo's binary record: versions 0, 1 and 2, a truncated one, and a version damo never wrote", async () => {
+    const snapshot = (idBytes: number, regions: [bigint, bigint, number][]) => {
+      const b = Buffer.alloc(20 + idBytes + 4 + 20 * regions.length);
+      b.writeBigInt64LE(370n, 0);
+      b.writeBigInt64LE(5n, 8);
+      b.writeUInt32LE(1, 16);
+      b.writeUInt32LE(regions.length, 20 + idBytes);
+      regions.forEach(([s, e, n], k) => {
+        b.writeBigUInt64LE(s, 24 + idBytes + 20 * k);
+        b.writeBigUInt64LE(e, 32 + idBytes + 20 * k);
+        b.writeUInt32LE(n, 40 + idBytes + 20 * k);
+      });
+      return b;
+    };
+    const mark = (v: number) => Buffer.concat([Buffer.from('damon_recfmt_ver', 'latin1'), Buffer.from(Int32Array.of(v).buffer)]);
+    const region: [bigint, bigint, number] = [4096n, 12288n, 4];
+    const want = { format: 'damo-record', snapshots: [{ timeNs: 370_000_000_005, regions: [{ start: 4096, end: 12288, nrAccesses: 4, age: 0 }] }] };
+    expect(await readDamon(write('v0', snapshot(8, [region])))).toMatchObject(want);
+    expect(await readDamon(write('v1', Buffer.concat([mark(1), snapshot(4, [region])])))).toMatchObject(want);
+    expect(await readDamon(write('v2', Buffer.concat([mark(2), snapshot(8, [region])])))).toMatchObject(want);
+    const v2 = Buffer.concat([mark(2), snapshot(8, [region])]);
+    expect(await refusal(v2.subarray(0, v2.length - 3))).toBe('damo record (format version 2): truncated in 1 regions at byte 52');
+    expect(await refusal(Buffer.concat([mark(3), snapshot(8, [region])]))).toBe('damo record format version 3 is not one damo wrote (1 or 2); read as a damo binary record');
+    expect(await refusal(Buffer.concat([mark(2), snapshot(8, [[0n, 1n << 60n, 1]])]))).toBe('damo record: region at byte 52: region beyond the 52-bit physical address space');
+  });
+
+  it('a replay walks a hot region only within the topology and counts the rest', async () => {
+    const input = await readDamon(write('r.txt', 'start=4294967296 end=4294983680 nr_accesses=1 age=0\nstart=8589934592 end=8590000128 nr_accesses=2 age=0\n'));
+    const topology = { nodes: [{ id: 0, startPfn: 0, pages: 1 << 20, tier: 0, cpus: [0] }, { id: 1, startPfn: 1 << 20, pages: 2, tier: 1 }] };
+    const report = await replayDamon(input, { topology, tunables: { freq_threshold: 1 } });
+    expect(report).toMatchObject({ hotRegions: 2, reportedPages: 2, outsidePages: 2 + 16, recorded: 2 });
+  });
+});

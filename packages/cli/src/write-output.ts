@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
-import { OutputFile, outputError } from '@pghot/trace';
+import { ioReason, OutputFile } from '@pghot/trace';
 import { usage } from './commands/simulate.js';
 
 /**
@@ -19,6 +19,6 @@ export function checkOutputPath(file: string, flag: string): void {
   try {
     accessSync(path.dirname(file), constants.W_OK);
   } catch (e) {
-    throw usage(`${flag} ${outputError(file, e).message.replace(/^cannot write /, '')}`);
+    throw usage(`${flag} ${file}: ${ioReason(e)}`);
   }
 }

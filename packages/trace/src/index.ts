@@ -4,4 +4,4 @@ export { lackeyToPgtrace, pgtraceToLackey, type ConvertResult } from './convert.
 export { lackeyWorkload, pgtraceWorkload, traceWorkload } from './workload.js';
 export { DamonFeed, readDamon, replayDamon, type DamonInput, type DamonReport, type DamonReplayOptions, type RegionSnapshot, type DamonRegion, type DamonFormat } from './damon.js';
 export { TraceParseError, traceFileError } from './errors.js';
-export { OutputFile, outputError, refuseOutputOverInput, removeUnfinishedOutputs } from './output-file.js';
+export { ioReason, OutputFile, outputError, refuseOutputOverInput, removeUnfinishedOutputs, temporaryPathBeside } from './output-file.js';

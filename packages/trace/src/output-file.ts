@@ -16,11 +16,16 @@ const REASONS: Record<string, string> = {
   EIO: 'input/output error',
 };
 
+/** An I/O error in a few words: `read-only file system`. */
+export const ioReason = (e: unknown): string => REASONS[(e as NodeJS.ErrnoException).code ?? ''] ?? (e as Error).message;
+
 /** One line for an I/O error on `file`: `cannot write F: read-only file system`. */
 export function outputError(file: string, e: unknown): ConfigError {
-  const code = (e as NodeJS.ErrnoException).code ?? '';
-  return new ConfigError(`cannot write ${file}: ${REASONS[code] ?? (e as Error).message}`, { code: 'PGHOT_OUTPUT', file, cause: e });
+  return new ConfigError(`cannot write ${file}: ${ioReason(e)}`, { code: 'PGHOT_OUTPUT', file, cause: e });
 }
+
+/** A new temporary file's path beside `file` (hidden, unique to this process). */
+export const temporaryPathBeside = (file: string): string => path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 
 /** Outputs being written, removed by removeUnfinishedOutputs() when a signal ends the process. */
 const unfinished = new Set<OutputFile>();
@@ -38,7 +43,7 @@ export class OutputFile {
 
   constructor(file: string) {
     this.file = file;
-    this.#tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    this.#tmp = temporaryPathBeside(file);
     try {
       this.#fd = openSync(this.#tmp, 'wx', 0o644);
     } catch (e) {

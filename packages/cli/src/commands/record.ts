@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { openSync, readSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { outputError } from '@pghot/trace';
+import { constants } from 'node:os';
+import { outputError, temporaryPathBeside } from '@pghot/trace';
 import { usage } from './simulate.js';
 
 export interface RecordResult {
@@ -39,7 +38,7 @@ function isLackeyLog(file: string): boolean {
  */
 export async function recordLackey(command: readonly string[], out: string, cwd: string, stderr: (text: string) => void): Promise<RecordResult> {
   if (command.length === 0) throw usage('record: name the program to trace after --');
-  const tmp = path.join(path.dirname(out), `.${path.basename(out)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = temporaryPathBeside(out);
   // a bare name is looked up in PATH by valgrind; anything that looks like an option becomes a path
   const program = command[0]!.startsWith('-') ? `./${command[0]}` : command[0]!;
   const args = ['--tool=lackey', '--trace-mem=yes', `--log-file=${tmp.replace(/%/g, '%%')}`, program, ...command.slice(1)];
@@ -62,7 +61,7 @@ export async function recordLackey(command: readonly string[], out: string, cwd:
       resolve({ code: c, signal: s });
     });
   });
-  const status = code ?? 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : signal === 'SIGKILL' ? 9 : 1);
+  const status = code ?? 128 + (signal ? constants.signals[signal] : 1);
   if (!isLackeyLog(tmp)) {
     rmSync(tmp, { force: true });
     if (forwarded) return { out: null, bytes: 0, status, signal: forwarded };

@@ -20,52 +20,80 @@ function table(head: string[], color: boolean): Table.Table {
 const sourcesOf = (r: RunReport) => r.plugins.filter((p) => p.startsWith('source-')).map((p) => p.slice('source-'.length)).join(',') || '-';
 
 /**
- * Configurations side by side, sorted by estimated time (the best marked *), then the oracles of
- * the access stream. The default fits 100 columns; `wide` shows every field under its JSON name.
+ * A report as indented JSON with each array of plain numbers on one line: the heatmap's columns
+ * and the series' values stay readable instead of one number per line.
  */
-export function compareTable(reports: readonly RunReport[], color: boolean, wide = false): string {
+export function reportJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(/\[\n\s+(-?[\d.eE+-]+(?:,\n\s+-?[\d.eE+-]+)*)\n\s+\]/g, (_, items: string) => `[${items.replace(/,\n\s+/g, ', ')}]`);
+}
+
+/** The comparison's rows, for the terminal table and the HTML report alike. */
+export interface ComparisonRows {
+  title: string;
+  head: string[];
+  rows: (string | number)[][];
+  note: string;
+  oraclesTitle: string;
+  oracleHead: string[];
+  oracleRows: (string | number)[][];
+}
+
+/**
+ * Configurations side by side, sorted by estimated time (the best marked *), then the oracles of
+ * the access stream. The default fits 100 columns; `wide` has every field under its JSON name.
+ */
+export function comparisonRows(reports: readonly RunReport[], wide = false): ComparisonRows {
   const first = reports[0]!;
-  const bold = color ? pc.bold : (s: string) => s;
   const oracleHit = first.oracles.intervalTopK.fastTierHitRatio;
   const sorted = [...reports].sort((a, b) => a.estimatedTimeNs - b.estimatedTimeNs);
-  const runs = wide
-    ? table(['name', 'sources', 'policy', 'fastTierHitRatio', 'fastTierHitRatioAfterWarmUp', 'estimatedTimeMs', 'slowdownVsAllFast', 'slowdownVsNoPromotion', 'promotedPages', 'demotedPages', 'pingPong', 'reactionTimeMs', 'sourceOverheadMs'], color)
-    : table(['name', 'source', 'hit %', '% of oracle', 'after warm-up', 'time ms', 'promoted', 'ping-pong'], color);
+  const head = wide
+    ? ['name', 'sources', 'policy', 'fastTierHitRatio', 'fastTierHitRatioAfterWarmUp', 'estimatedTimeMs', 'slowdownVsAllFast', 'slowdownVsNoPromotion', 'promotedPages', 'demotedPages', 'pingPong', 'reactionTimeMs', 'sourceOverheadMs']
+    : ['name', 'source', 'hit %', '% of oracle', 'after warm-up', 'time ms', 'promoted', 'ping-pong'];
   const oracleWarm = first.oracles.intervalTopK.fastTierHitRatioAfterWarmUp;
-  for (const r of sorted) {
+  const rows = sorted.map((r) => {
     const name = `${r === sorted[0] && reports.length > 1 ? '*' : ' '}${r.name}`;
-    runs.push(
-      wide
-        ? [name, sourcesOf(r), r.policy, r4(r.fastTierHitRatio), orDash(r.fastTierHitRatioAfterWarmUp, r4), ms(r.estimatedTimeNs), r.slowdownVsAllFast.toFixed(3), orDash(r.slowdownVsNoPromotion, (x) => x.toFixed(3)), r.promotions.pages, r.demotions.pages, r.pingPong.events, orDash(r.reactionTimeMs, (x) => x.toFixed(0)), ms(r.sourceOverheadNs.total)]
-        : [
-            name,
-            sourcesOf(r),
-            pct(r.fastTierHitRatio),
-            oracleHit > 0 ? pct(r.fastTierHitRatio / oracleHit) : '-',
-            r.fastTierHitRatioAfterWarmUp !== null && oracleWarm ? pct(r.fastTierHitRatioAfterWarmUp / oracleWarm) : '-',
-            ms(r.estimatedTimeNs),
-            r.promotions.pages,
-            r.pingPong.events,
-          ],
-    );
-  }
+    return wide
+      ? [name, sourcesOf(r), r.policy, r4(r.fastTierHitRatio), orDash(r.fastTierHitRatioAfterWarmUp, r4), ms(r.estimatedTimeNs), r.slowdownVsAllFast.toFixed(3), orDash(r.slowdownVsNoPromotion, (x) => x.toFixed(3)), r.promotions.pages, r.demotions.pages, r.pingPong.events, orDash(r.reactionTimeMs, (x) => x.toFixed(0)), ms(r.sourceOverheadNs.total)]
+      : [
+          name,
+          sourcesOf(r),
+          pct(r.fastTierHitRatio),
+          oracleHit > 0 ? pct(r.fastTierHitRatio / oracleHit) : '-',
+          r.fastTierHitRatioAfterWarmUp !== null && oracleWarm ? pct(r.fastTierHitRatioAfterWarmUp / oracleWarm) : '-',
+          ms(r.estimatedTimeNs),
+          r.promotions.pages,
+          r.pingPong.events,
+        ];
+  });
   const o = first.oracles;
-  const oracles = table(['oracle', 'hit %', 'time ms', 'what'], color);
-  oracles.push(['allFast', pct(o.allFast.fastTierHitRatio), ms(o.allFast.estimatedTimeNs), 'every access local DRAM']);
-  if (o.noPromotion) oracles.push(['noPromotion', pct(o.noPromotion.fastTierHitRatio), ms(o.noPromotion.estimatedTimeNs), 'first-touch placement kept']);
-  oracles.push(['staticTopK', pct(o.staticTopK.fastTierHitRatio), ms(o.staticTopK.estimatedTimeNs), `hottest ${o.staticTopK.k} pages pinned fast`]);
-  oracles.push(['intervalTopK', pct(o.intervalTopK.fastTierHitRatio), ms(o.intervalTopK.estimatedTimeNs), `each ${o.intervalTopK.intervalMs} ms's hottest ${o.intervalTopK.k}; ${o.intervalTopK.migratedPages} migrated`]);
+  const oracleRows: (string | number)[][] = [['allFast', pct(o.allFast.fastTierHitRatio), ms(o.allFast.estimatedTimeNs), 'every access local DRAM']];
+  if (o.noPromotion) oracleRows.push(['noPromotion', pct(o.noPromotion.fastTierHitRatio), ms(o.noPromotion.estimatedTimeNs), 'first-touch placement kept']);
+  oracleRows.push(['staticTopK', pct(o.staticTopK.fastTierHitRatio), ms(o.staticTopK.estimatedTimeNs), `hottest ${o.staticTopK.k} pages pinned fast`]);
+  oracleRows.push(['intervalTopK', pct(o.intervalTopK.fastTierHitRatio), ms(o.intervalTopK.estimatedTimeNs), `each ${o.intervalTopK.intervalMs} ms's hottest ${o.intervalTopK.k}; ${o.intervalTopK.migratedPages} migrated`]);
   const w = first.workload;
   const same = reports.length > 1 ? '; every configuration replays the same accesses' : '';
-  return [
-    bold(`machine ${first.machine.name}, workload ${w.name} (seed ${w.seed}), ${first.accesses.total} accesses per run`),
-    runs.toString(),
-    wide || reports.length === 1
-      ? ''
-      : `* fastest; % of oracle: hit ratio as a share of the interval top-K oracle's, over the run,\n  and after a ${first.warmUpMs} ms warm-up against the oracle after it. --wide: every column`,
-    bold(`oracles, computed on the accesses of run "${first.name}"${same}`),
-    oracles.toString(),
-  ].filter(Boolean).join('\n');
+  return {
+    title: `machine ${first.machine.name}, workload ${w.name} (seed ${w.seed}), ${first.accesses.total} accesses per run`,
+    head,
+    rows,
+    note:
+      wide || reports.length === 1
+        ? ''
+        : `* fastest; % of oracle: hit ratio as a share of the interval top-K oracle's, over the run,\n  and after a ${first.warmUpMs} ms warm-up against the oracle after it. --wide: every column`,
+    oraclesTitle: `oracles, computed on the accesses of run "${first.name}"${same}`,
+    oracleHead: ['oracle', 'hit %', 'time ms', 'what'],
+    oracleRows,
+  };
+}
+
+export function compareTable(reports: readonly RunReport[], color: boolean, wide = false): string {
+  const bold = color ? pc.bold : (s: string) => s;
+  const c = comparisonRows(reports, wide);
+  const runs = table(c.head, color);
+  runs.push(...c.rows);
+  const oracles = table(c.oracleHead, color);
+  oracles.push(...c.oracleRows);
+  return [bold(c.title), runs.toString(), c.note, bold(c.oraclesTitle), oracles.toString()].filter(Boolean).join('\n');
 }
 
 /** One run: the comparison table of one, then its per-interval series. */

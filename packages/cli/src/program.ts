@@ -27,9 +27,10 @@ import {
 } from './commands/simulate.js';
 import { parseDuration, runLive, type LiveSource } from './commands/live.js';
 import { recordLackey } from './commands/record.js';
-import { compareTable, configTable, damonTable, runTable, samplesTable, type Format } from './output.js';
+import { compareTable, configTable, damonTable, reportJson, runTable, samplesTable, type Format } from './output.js';
 import { clearProgressLine, createProgress } from './progress.js';
 import { checkOutputPath, writeOutputFile } from './write-output.js';
+import { readReportInput, writeReport, type LiveReport, type ReportFormat, type ReportInput } from './report/index.js';
 
 export interface Io {
   stdout: (text: string) => void;
@@ -58,6 +59,22 @@ function resolveFormat(format: Format | undefined, io: Io, output?: string): For
 function emit(io: Io, output: string | undefined, text: string): void {
   if (output) writeOutputFile(path.resolve(io.cwd, output), text);
   else io.stdout(text);
+}
+
+const GENERATOR = `pghot ${CLI_VERSION}`;
+
+/** `--html FILE` of run, compare and live: checked before the run, written (atomically) after it. */
+function htmlTarget(io: Io, file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  const out = path.resolve(io.cwd, file);
+  checkOutputPath(out, '--html');
+  return out;
+}
+
+function emitHtml(io: Io, out: string | undefined, input: ReportInput): void {
+  if (out === undefined) return;
+  const { charts } = writeReport([input], 'html', out, io.cwd, GENERATOR);
+  io.stderr(`pghot: report written to ${path.relative(io.cwd, out) || out} (${charts} charts)\n`);
 }
 
 /** Colors only in a table for a terminal that wants them. */
@@ -136,9 +153,12 @@ export function createProgram(io: Io): Command {
     .option('--trace <file>', 'replay a real trace (valgrind lackey text or gzip, or .pgtrace) as the workload; the LLC model is on unless the config sets sim.llc')
     .option('--damon <file>', 'drive pghot with DAMON region heat (tried_regions snapshot, damon_aggregated tracepoint text, damo record JSON) and report what it would promote')
     .option('--max-errors <n>', 'with --samples or --trace: skip up to n malformed lines (counted in the report) instead of stopping at the first', intOption('--max-errors', 0))
+    .option('--html <file>', 'also write an HTML report with charts and heatmaps (as `pghot report`)')
     .action(async (raw, cmd: Command) => {
-      const opts = raw as ScenarioCliOptions & { config?: string | false; samples?: string; topology?: string; maxErrors?: number; trace?: string; damon?: string };
+      const opts = raw as ScenarioCliOptions & { config?: string | false; samples?: string; topology?: string; maxErrors?: number; trace?: string; damon?: string; html?: string };
       refuseConflictingRunFlags(cmd, opts);
+      if (opts.html !== undefined && (opts.samples || opts.damon)) throw usage(`--html plots a run's time series, which a replay of ${opts.samples ? '--samples' : '--damon'} does not have`);
+      const html = htmlTarget(io, opts.html);
       const config = await load(io, opts.config);
       const format = resolveFormat(opts.format, io, opts.output);
       const progress = createProgress(io);
@@ -172,7 +192,8 @@ export function createProgram(io: Io): Command {
         );
         const out = { ...report!, trace: stats ?? { format: 'pgtrace' } };
         progress?.done();
-        emit(io, opts.output, format === 'json' ? `${JSON.stringify(out, null, 2)}\n` : `${runTable(report!, color, opts.wide)}\n`);
+        emit(io, opts.output, format === 'json' ? `${reportJson(out)}\n` : `${runTable(report!, color, opts.wide)}\n`);
+        emitHtml(io, html, { file: 'pghot run --trace', kind: 'runs', runs: [report!] });
         return;
       }
       if (opts.samples) {
@@ -187,7 +208,8 @@ export function createProgram(io: Io): Command {
       warnUnreadSources(io, configUnderTest.name, configUnderTest.plugins);
       const [report] = await runConfigs(scenario, [configUnderTest], progress?.step);
       progress?.done();
-      emit(io, opts.output, format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : `${runTable(report!, color, opts.wide)}\n`);
+      emit(io, opts.output, format === 'json' ? `${reportJson(report)}\n` : `${runTable(report!, color, opts.wide)}\n`);
+      emitHtml(io, html, { file: 'pghot run', kind: 'runs', runs: [report!] });
     });
 
   scenarioOptions(
@@ -198,8 +220,10 @@ export function createProgram(io: Io): Command {
     .option('--config <file>', 'a config file to compare; repeatable', collect, [] as string[])
     .option('--no-config', 'use no config file: do not search for one for the machine and workload (configs are code: docs/security.md)')
     .option('--policies <names>', `comma-separated built-in configurations (${Object.keys(BUILTIN_CONFIGS).join(', ')}) or installed policy plugins`)
+    .option('--html <file>', 'also write an HTML report with charts and heatmaps, side by side (as `pghot report`)')
     .action(async (raw) => {
-      const opts = raw as ScenarioCliOptions & { config: string[] | false; policies?: string };
+      const opts = raw as ScenarioCliOptions & { config: string[] | false; policies?: string; html?: string };
+      const html = htmlTarget(io, opts.html);
       const files = opts.config === false ? [] : opts.config;
       const format = resolveFormat(opts.format, io, opts.output);
       const overrides = parseSets(opts.set).tunables;
@@ -223,7 +247,27 @@ export function createProgram(io: Io): Command {
       const progress = createProgress(io);
       const reports = await runConfigs(scenario, configs, progress?.step);
       progress?.done();
-      emit(io, opts.output, format === 'json' ? `${JSON.stringify(reports, null, 2)}\n` : `${compareTable(reports, colorFor(io, opts), opts.wide)}\n`);
+      emit(io, opts.output, format === 'json' ? `${reportJson(reports)}\n` : `${compareTable(reports, colorFor(io, opts), opts.wide)}\n`);
+      emitHtml(io, html, { file: 'pghot compare', kind: 'runs', runs: reports });
+    });
+
+  program
+    .command('report')
+    .description('an HTML report (one self-contained file: charts, hotness heatmaps, the summary table, the configuration) of run, compare or live JSON; or each chart as SVG (--format svg)')
+    .argument('<files...>', 'JSON of `pghot run`, `compare` or `live` (--format json)')
+    .addOption(new Option('--format <format>', 'html: one page; svg: one SVG file per chart, rendered without a browser').choices(['html', 'svg'] as const).default('html' as const))
+    .option('-o, --output <path>', 'the HTML file, or with --format svg the directory (default: pghot-report.html, pghot-report-svg)')
+    .option('--svg <dir>', 'the same as --format svg --output DIR')
+    .action(async (files: string[], opts: { format: ReportFormat; output?: string; svg?: string }) => {
+      if (opts.svg !== undefined && opts.output !== undefined) throw usage('--svg DIR and --output both name the output: give one');
+      const format: ReportFormat = opts.svg !== undefined ? 'svg' : opts.format;
+      const out = path.resolve(io.cwd, opts.svg ?? opts.output ?? (format === 'svg' ? 'pghot-report-svg' : 'pghot-report.html'));
+      const inputs = files.map((f) => path.resolve(io.cwd, f));
+      refuseOutputOverInput(out, inputs, format === 'svg' ? '--svg' : '--output');
+      if (format === 'html') checkOutputPath(out, '--output');
+      const result = writeReport(inputs.map(readReportInput), format, out, io.cwd, GENERATOR);
+      const where = path.relative(io.cwd, out) || out;
+      io.stderr(format === 'html' ? `pghot: report written to ${where} (${result.charts} charts)\n` : `pghot: ${result.files.length} SVG files written to ${where}\n`);
     });
 
   program
@@ -287,8 +331,10 @@ export function createProgram(io: Io): Command {
     .option('--sysfs-root <dir>', 'read and write the kernel files under this directory instead of / (tests, dry rehearsals)')
     .addOption(new Option('--format <format>', 'table for people, json for tools (default: table on a terminal, else json)').choices(['table', 'json'] as const))
     .option('-o, --output <file>', 'write the report to this file (atomically) instead of stdout')
+    .option('--html <file>', 'also write an HTML report: recorded accesses and promotions per second, and the report (as `pghot report`)')
     .action(
       async (opts: {
+        html?: string;
         perf?: string;
         config?: string | false;
         duration: string;
@@ -312,7 +358,7 @@ export function createProgram(io: Io): Command {
         const config = await load(io, opts.config);
         const format = resolveFormat(opts.format, io, opts.output);
         const resolveOut = (file: string | undefined) => (file ? path.resolve(io.cwd, file) : undefined);
-        for (const [flag, file] of [['--record', opts.record], ['--log', opts.log], ['-o', opts.output]] as const) if (file) checkOutputPath(resolveOut(file)!, flag);
+        for (const [flag, file] of [['--record', opts.record], ['--log', opts.log], ['-o', opts.output], ['--html', opts.html]] as const) if (file) checkOutputPath(resolveOut(file)!, flag);
         io.stderr(opts.apply ? `pghot live: --apply: pages of pid ${opts.pid ?? '?'} are moved with move_pages(2)\n` : 'pghot live: dry run: no page is moved\n');
         const log: string[] = [];
         const { report, recording } = await runLive({
@@ -337,8 +383,10 @@ export function createProgram(io: Io): Command {
         // the table: counters that moved, no PFN list, the topology note already on stderr
         const { promoted, live, ...rest } = report;
         const vmstatDelta = Object.fromEntries(Object.entries(live.vmstatDelta).filter(([, v]) => v !== 0));
-        const summary = { ...rest, promoted: { folios: promoted.folios, pages: promoted.pages }, live: { ...live, topology: live.topology.source, vmstatDelta } };
-        emit(io, opts.output, format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : `${configTable(summary)}\n`);
+        const { series: _perSecond, ...liveTotals } = live;
+        const summary = { ...rest, promoted: { folios: promoted.folios, pages: promoted.pages }, live: { ...liveTotals, topology: live.topology.source, vmstatDelta } };
+        emit(io, opts.output, format === 'json' ? `${reportJson(report)}\n` : `${configTable(summary)}\n`);
+        emitHtml(io, resolveOut(opts.html), { file: 'pghot live', kind: 'live', live: report as unknown as LiveReport });
         if (report.live.stoppedBy) throw Object.assign(new Error('live'), { exitCode: report.live.stoppedBy === 'SIGINT' ? 130 : 143, code: 'pghot.exit' });
       },
     );

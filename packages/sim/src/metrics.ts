@@ -7,8 +7,18 @@ export interface IntervalPoint {
   tMs: number;
   accesses: number;
   fastTierHitRatio: number;
+  /** The interval top-K oracle's hit ratio in this interval (LLC hits count as fast, as in the policy's). */
+  oracleHitRatio: number;
+  /** The no-promotion run's hit ratio in the interval ending at the same time; null when not run or it had ended. */
+  noPromotionHitRatio: number | null;
   promotedPages: number;
   demotedPages: number;
+  /** Ping-pong events (a promotion and a demotion of one page within the window) in this interval. */
+  pingPong: number;
+  /** Temperature sources' modelled CPU time in this interval (foreground and background). */
+  sourceOverheadNs: number;
+  /** kmigrated's should_migrate threshold (NUMAB2's dynamic hot threshold) per top-tier node id, at the interval's end. */
+  hotThresholdMs: Record<string, number>;
 }
 
 /** How fast a policy recovered from one hot-set shift. */
@@ -55,6 +65,9 @@ export class Metrics {
   #iSlow = 0;
   #iPromoted = 0;
   #iDemoted = 0;
+  #iPingPong = 0;
+  #iLlcHits = 0;
+  #overheadNsAtInterval = 0;
   #fFast = 0;
   #fTotal = 0;
   #lastIntervalMs = 0;
@@ -64,11 +77,13 @@ export class Metrics {
     this.topTierByIndex = Uint8Array.from(sim.machine.nodes.map((n) => (n.topTier ? 1 : 0)));
   }
 
-  accesses(fast: number, slow: number): void {
+  /** `fast` includes `llcHits`. */
+  accesses(fast: number, slow: number, llcHits: number): void {
     this.fast += fast;
     this.slow += slow;
     this.#iFast += fast;
     this.#iSlow += slow;
+    this.#iLlcHits += llcHits;
     this.#fFast += fast;
     this.#fTotal += fast + slow;
   }
@@ -89,7 +104,7 @@ export class Metrics {
    * A folio of `pages` moved; promotions and demotions of the same virtual page within the window
    * are ping-pong. A placement counts apart, and leaves the ping-pong marks alone.
    */
-  migrated(mm: AddressSpace, vbase: number, pages: number, kind: MoveKind, ns: number): void {
+  migrated(mm: AddressSpace, vbase: number, fromPfn: number, pages: number, kind: MoveKind, ns: number): void {
     if (kind === 'placement') {
       this.placementFolios++;
       this.placementPages += pages;
@@ -103,15 +118,30 @@ export class Metrics {
       this.promotedFolios++;
       this.promotedPages += pages;
       this.#iPromoted += pages;
-      if (now - mm.lastDemoteMs[vbase]! <= window) this.pingPong++;
+      this.#sim.heatmap.promoted(mm.base + vbase, fromPfn, pages);
+      if (now - mm.lastDemoteMs[vbase]! <= window) this.#pingPong();
       mm.lastPromoteMs[vbase] = now;
     } else {
       this.demotedFolios++;
       this.demotedPages += pages;
       this.#iDemoted += pages;
-      if (now - mm.lastPromoteMs[vbase]! <= window) this.pingPong++;
+      if (now - mm.lastPromoteMs[vbase]! <= window) this.#pingPong();
       mm.lastDemoteMs[vbase] = now;
     }
+  }
+
+  #pingPong(): void {
+    this.pingPong++;
+    this.#iPingPong++;
+  }
+
+  /** Every source's modelled CPU time so far: hint faults, PMU samples and what sources charged. */
+  sourceOverheadNs(): number {
+    let ns = this.#hintFaultNs;
+    const s = this.#sim.sampler;
+    if (s) ns += s.totalEvents * s.options.costNs;
+    for (const e of this.overheads.values()) ns += e.ns;
+    return ns;
   }
 
   /** End of a 1 ms quantum at `nowMs`. */
@@ -121,6 +151,7 @@ export class Metrics {
   }
 
   #closeFine(): void {
+    this.#sim.heatmap.closeFine(this.#sim.nowMs);
     this.fineFast.push(this.#fFast);
     this.fineTotal.push(this.#fTotal);
     this.#fFast = 0;
@@ -128,22 +159,34 @@ export class Metrics {
   }
 
   #closeInterval(nowMs: number): void {
+    const sim = this.#sim;
     const total = this.#iFast + this.#iSlow;
+    const oracle = sim.oracles.closeInterval();
+    const overheadNs = this.sourceOverheadNs();
+    const engine = sim.engine;
+    const hotThresholdMs: Record<string, number> = {};
+    for (const n of sim.machine.nodes) if (n.topTier) hotThresholdMs[n.id] = engine.rateLimiter.currentThreshold(n.id, engine.tunables.promote_freq_window_ms);
     this.series.push({
       tMs: nowMs,
       accesses: total,
       fastTierHitRatio: total === 0 ? 0 : this.#iFast / total,
+      oracleHitRatio: total === 0 ? 0 : (oracle.hits + this.#iLlcHits) / (oracle.all + this.#iLlcHits),
+      noPromotionHitRatio: null,
       promotedPages: this.#iPromoted,
       demotedPages: this.#iDemoted,
+      pingPong: this.#iPingPong,
+      sourceOverheadNs: overheadNs - this.#overheadNsAtInterval,
+      hotThresholdMs,
     });
-    this.#iFast = this.#iSlow = this.#iPromoted = this.#iDemoted = 0;
+    this.#overheadNsAtInterval = overheadNs;
+    this.#iFast = this.#iSlow = this.#iPromoted = this.#iDemoted = this.#iPingPong = this.#iLlcHits = 0;
     this.#lastIntervalMs = nowMs;
-    this.#sim.oracles.closeInterval();
   }
 
   /** Close the partial last interval (at the end of the run). */
   finish(nowMs: number): void {
     if (this.#fTotal > 0) this.#closeFine();
+    this.#sim.heatmap.finish(nowMs);
     if (nowMs > this.#lastIntervalMs) this.#closeInterval(nowMs);
   }
 

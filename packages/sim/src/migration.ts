@@ -30,7 +30,7 @@ export function migrateFolio(sim: Simulation, head: number, ti: number, kind: Mo
   mem.free(head);
   const ns = (pages * PAGE_SIZE * 1000) / sim.machine.migrationBandwidthMBps + sim.machine.migrationFixedNs;
   for (const th of mm.threads) th.timeNs += ns / mm.threads.length;
-  sim.metrics.migrated(mm, vbase, pages, kind, ns);
+  sim.metrics.migrated(mm, vbase, head, pages, kind, ns);
   return true;
 }
 

@@ -100,7 +100,8 @@ export class OracleRecorder {
     return { hits, all };
   }
 
-  closeInterval(): void {
+  /** The interval ends now: place its top K, score it, and return its fast and all accesses. */
+  closeInterval(): { hits: number; all: number } {
     const fast = this.#topK(this.#interval);
     // the first interval's set is placed at t = 0 for free, as static top-K's; later changes migrate
     if (this.#intervals++ > 0) for (let g = 0; g < this.#pages; g++) if (fast[g] === 1 && this.#inFast[g] === 0) this.#migratedPages++;
@@ -110,6 +111,7 @@ export class OracleRecorder {
     this.#iAll += all;
     this.intervalSeries.push({ endMs: this.#sim.nowMs, hits, all });
     this.#interval.fill(0);
+    return { hits, all };
   }
 
   /** The interval oracle over the intervals that end after the warm-up (what a policy is compared with then). */

@@ -1,4 +1,5 @@
-import { PAGE_SIZE } from '@pghot/core';
+import { CORE_VERSION, PAGE_SIZE } from '@pghot/core';
+import type { HeatmapReport } from './heatmap.js';
 import type { IntervalPoint, OverheadEntry, Reaction } from './metrics.js';
 import type { OracleResult, Oracles } from './oracles.js';
 import type { Simulation, SimResult } from './sim.js';
@@ -45,9 +46,22 @@ export interface RunReport {
   reactions: Reaction[];
   sourceOverheadNs: { total: number; foreground: number; background: number; byKind: Record<string, OverheadEntry> };
   series: IntervalPoint[];
+  /** What happened to the workload: hot-set shifts (phase-shift) and the migratepages placement (moveAt). */
+  events: RunEvent[];
+  /** Accesses per (time, address), virtual and physical, with promotions (docs/report-schema.md). */
+  heatmap: HeatmapReport;
   vmstat: Record<string, number>;
   oracles: { allFast: OracleResult; noPromotion: OracleResult | null; staticTopK: Oracles['staticTopK']; intervalTopK: Oracles['intervalTopK'] };
   verified: string[] | null;
+  /** @pghot/core's version and each plugin's (null when a plugin gives none). */
+  versions: { core: string; plugins: Record<string, string | null> };
+}
+
+export interface RunEvent {
+  tMs: number;
+  kind: 'shift' | 'moveAt';
+  /** e.g. "hot set moves" or "every page to node 0". */
+  detail: string;
 }
 
 const round = (x: number, digits = 6) => Number(x.toFixed(digits));
@@ -123,7 +137,12 @@ export function buildReport(name: string, result: SimResult, noPromotion: SimRes
     reactionTimesMs: reactions.map((r) => r.timeMs),
     reactions,
     sourceOverheadNs: { total: round(foreground + background, 1), foreground: round(foreground, 1), background: round(background, 1), byKind },
-    series: m.series.map((p) => ({ ...p, fastTierHitRatio: round(p.fastTierHitRatio) })),
+    series: seriesWithBaseline(m.series, noPromotion),
+    events: [
+      ...shiftTimesMs(sim, sim.nowMs).map((tMs): RunEvent => ({ tMs, kind: 'shift', detail: 'the hot set moves' })),
+      ...(sim.moveAt && sim.moveAt.timeMs <= sim.nowMs ? [{ tMs: sim.moveAt.timeMs, kind: 'moveAt' as const, detail: `migratepages: every page to node ${sim.moveAt.node}` }] : []),
+    ].sort((a, b) => a.tMs - b.tMs),
+    heatmap: sim.heatmap.report(),
     vmstat: engine.vmstat(),
     oracles: {
       allFast: { fastTierHitRatio: oracles.allFast.fastTierHitRatio, estimatedTimeNs: round(oracles.allFast.estimatedTimeNs, 1) },
@@ -132,5 +151,21 @@ export function buildReport(name: string, result: SimResult, noPromotion: SimRes
       intervalTopK: { ...oracles.intervalTopK, fastTierHitRatio: round(oracles.intervalTopK.fastTierHitRatio), estimatedTimeNs: round(oracles.intervalTopK.estimatedTimeNs, 1) },
     },
     verified,
+    versions: { core: CORE_VERSION, plugins: Object.fromEntries(engine.plugins.map((p) => [p.name, p.version ?? null])) },
   };
+}
+
+/** The series, rounded, with the no-promotion run's hit ratio of the interval that ends at the same time. */
+function seriesWithBaseline(series: readonly IntervalPoint[], noPromotion: SimResult | null): IntervalPoint[] {
+  const baseline = new Map(noPromotion?.sim.metrics.series.map((p) => [p.tMs, p.fastTierHitRatio]));
+  return series.map((p) => {
+    const b = baseline.get(p.tMs);
+    return {
+      ...p,
+      fastTierHitRatio: round(p.fastTierHitRatio),
+      oracleHitRatio: round(p.oracleHitRatio),
+      noPromotionHitRatio: b === undefined ? null : round(b),
+      sourceOverheadNs: round(p.sourceOverheadNs, 1),
+    };
+  });
 }

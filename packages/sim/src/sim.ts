@@ -5,6 +5,7 @@ import { Metrics } from './metrics.js';
 import { HotnessMonitor } from './hmu.js';
 import { Sampler, type SamplerOptions } from './sampler.js';
 import { OracleRecorder } from './oracles.js';
+import { HeatmapRecorder } from './heatmap.js';
 import { PhysicalMemory, THP_ORDER, THP_PAGES } from './physmem.js';
 import { mulberry32, streamSeed } from './random.js';
 import { createWorkload, type ProcessSpec, type WorkloadInstance } from './workloads.js';
@@ -46,6 +47,8 @@ export class Simulation {
   readonly threads: SimThread[] = [];
   readonly metrics: Metrics;
   readonly oracles: OracleRecorder;
+  /** Accesses per (time, address) of the workload's pages and of physical memory, with promotions. */
+  readonly heatmap: HeatmapRecorder;
   readonly options: Readonly<Required<Pick<SimOptions, 'seed' | 'promotion' | 'demotion' | 'hintFaultNs' | 'intervalMs' | 'warmUpMs' | 'pingPongWindowMs' | 'verify'>>>;
   /** The engine clock: ms at the end of the last quantum. */
   nowMs = 0;
@@ -136,6 +139,12 @@ export class Simulation {
     }
     this.metrics = new Metrics(this);
     this.oracles = new OracleRecorder(this, base);
+    this.heatmap = new HeatmapRecorder(this.machine, base);
+  }
+
+  /** The migratepages event (`moveAt`), if the run has one. */
+  get moveAt(): { timeMs: number; node: number } | null {
+    return this.#moveAt;
   }
 
   #checkPlacement(p: { policy: PlacementPolicy; node?: number }): { policy: PlacementPolicy; node: number } {
@@ -251,6 +260,7 @@ export class Simulation {
     const sampler = this.sampler;
     const hmu = this.hmu;
     const rec = this.oracles;
+    const heat = this.heatmap;
     const buf = this.#pending[th.id]!;
     let t = th.timeNs;
     let fast = 0;
@@ -291,7 +301,9 @@ export class Simulation {
         llcHits++;
         continue;
       }
-      rec.record(th.id, mm.base + vpage);
+      const g = mm.base + vpage;
+      rec.record(th.id, g);
+      heat.access(g, pfn);
       if (hmu !== null && top[ni] === 0) hmu.access(ni, pfn);
       t += cpuNs + latency[ni]!;
       if (top[ni] === 1) fast++;
@@ -302,7 +314,7 @@ export class Simulation {
     th.fast += fast;
     th.slow += slow;
     th.llcHits += llcHits;
-    this.metrics.accesses(fast, slow);
+    this.metrics.accesses(fast, slow, llcHits);
   }
 
   #recordFault(th: SimThread, vpage: number, pfn: number, tNs: number): void {

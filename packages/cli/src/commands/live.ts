@@ -24,6 +24,7 @@ import {
 import { parsePerfScriptSample, SampleFeed, type PerfSample } from '@pghot/source-hwsample';
 import { DamonFeed } from '@pghot/trace';
 import { usage } from './simulate.js';
+import type { LiveSeriesPoint } from '../report/charts.js';
 
 export type LiveSource = 'damon' | 'perf';
 
@@ -195,6 +196,16 @@ export async function runLive(o: LiveOptions) {
     o.onBatch?.(JSON.stringify(line));
   });
 
+  // per second of the run: what was recorded and promoted in it (the report's charts)
+  const series: LiveSeriesPoint[] = [];
+  const seriesTotals = { recorded: 0, promotedPages: 0 };
+  const sampleSeries = (tMs: number) => {
+    const recorded = engine.vmstat().pghot_recorded_accesses ?? 0;
+    series.push({ tMs, recorded: recorded - seriesTotals.recorded, promotedPages: promoted.pages - seriesTotals.promotedPages });
+    seriesTotals.recorded = recorded;
+    seriesTotals.promotedPages = promoted.pages;
+  };
+
   const recording: string[] = [];
   const cpuAtStart = process.cpuUsage();
   const overhead = { pghotCpuMs: 0, perfCpuMs: null as number | null, kdamondCpuMs: null as number | null };
@@ -290,6 +301,7 @@ export async function runLive(o: LiveOptions) {
   process.on('SIGTERM', onSignal);
   process.once('exit', cleanup);
   const ranges = damonFeed ? readSystemRam(fs) : [];
+  let lastTickMs = 0;
   try {
     if (damonFeed) {
       const avail = (fs.read('/sys/kernel/mm/damon/admin/kdamonds/0/contexts/0/avail_operations') ?? '').split(/\s+/);
@@ -314,9 +326,11 @@ export async function runLive(o: LiveOptions) {
       perfFailed = true;
       wake();
     });
+    let secondStartMs = 0;
     for (let t = o.aggrMs; t <= o.durationMs && stoppedBy === null && !perfFailed; t += o.aggrMs) {
       await Promise.race([sleep(Math.max(0, started + t - performance.now())), new Promise<void>((resolve) => (wake = resolve))]);
       if (stoppedBy !== null || perfFailed) break;
+      lastTickMs = t;
       if (session) {
         const raw = session.regions();
         const regions = damon.ops === 'vaddr' ? physicalRegions(platform, raw) : raw;
@@ -329,6 +343,10 @@ export async function runLive(o: LiveOptions) {
       }
       drainSamples();
       await queue;
+      if (t - secondStartMs >= 1000) {
+        secondStartMs = t;
+        sampleSeries(t);
+      }
     }
     if (session) overhead.kdamondCpuMs = sourceCpu([session.kdamondPid()]);
     if (stream) overhead.perfCpuMs = sourceCpu(stream.pids);
@@ -346,6 +364,14 @@ export async function runLive(o: LiveOptions) {
   if (sampleFeed) await sampleFeed.finish();
   if (damonFeed) await engine.advance(Math.max(damonFeed.now, sampleFeed?.now ?? 0) + engine.tunables.kmigrated_sleep_ms);
   await engine.shutdown();
+  // what the last ticks and the final wake recorded: a point at the last tick (or added to it)
+  const last = series.at(-1);
+  if (last && last.tMs === lastTickMs) {
+    series.pop();
+    seriesTotals.recorded -= last.recorded;
+    seriesTotals.promotedPages -= last.promotedPages;
+  }
+  if (lastTickMs > 0) sampleSeries(lastTickMs);
   const cpu = process.cpuUsage(cpuAtStart);
   overhead.pghotCpuMs = Math.round((cpu.user + cpu.system) / 1000);
   const after = readVmstat(fs);
@@ -375,6 +401,8 @@ export async function runLive(o: LiveOptions) {
       /** CPU time: pghot itself, perf record + perf script, the kdamond thread; and what plugins charged to the platform. */
       overhead: { ...overhead, charged: Object.fromEntries(platform.overhead) },
       vmstatDelta: vmstatDelta(before, after),
+      /** Per second: accesses recorded and pages promoted in it (the last point: up to the end). */
+      series,
     },
   };
   return { report, recording: o.record ? recording.join('') : null };

@@ -1,0 +1,172 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runTestCli } from '../test-cli.js';
+import { minMaxDownsample } from './downsample.js';
+import { smallComparison, smallLive } from './test-reports.js';
+
+describe('minMaxDownsample', () => {
+  it('keeps the lowest and highest point of each bucket, in order: no peak is lost', () => {
+    const ys = [0, 5, 1, 9, 2, 2, 8, 0, 3, 3];
+    const points = ys.map((y, x): [number, number] => [x, y]);
+    expect(minMaxDownsample(points, 4)).toEqual([
+      [0, 0],
+      [3, 9],
+      [6, 8],
+      [7, 0],
+    ]);
+    expect(minMaxDownsample(points, 10)).toEqual(points);
+    // a constant bucket gives one point; nulls (no value) are dropped
+    expect(minMaxDownsample([[0, 1], [1, 1], [2, null], [3, null], [4, 7], [5, 2]], 4)).toEqual([[0, 1], [4, 7], [5, 2]]);
+  });
+
+  it('reduces 100,000 points to at most the limit and keeps the single spike', () => {
+    const points = Array.from({ length: 100_000 }, (_, x): [number, number] => [x, x === 77_777 ? 1000 : x % 7]);
+    const out = minMaxDownsample(points, 1000);
+    expect(out.length).toBeLessThanOrEqual(1000);
+    expect(out).toContainEqual([77_777, 1000]);
+    expect(out.every(([x], i) => i === 0 || x > out[i - 1]![0])).toBe(true);
+  });
+});
+
+describe('pghot report', () => {
+  let c: Awaited<ReturnType<typeof smallComparison>>;
+  beforeAll(async () => {
+    c = await smallComparison();
+  }, 120_000);
+
+  it("a run's series and heatmap add up to its totals", () => {
+    for (const r of c.runs) {
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+      const memoryAccesses = r.accesses.total - r.accesses.llcHits;
+      expect(sum(r.heatmap.virtual.accesses.flat())).toBe(memoryAccesses);
+      expect(sum(r.heatmap.physical.accesses.flat())).toBe(memoryAccesses);
+      expect(sum(r.heatmap.virtual.promotions.map((p) => p[2]))).toBe(r.promotions.pages);
+      expect(sum(r.heatmap.physical.promotions.map((p) => p[2]))).toBe(r.promotions.pages);
+      expect(r.promotions.pages).toBeGreaterThan(0);
+      // promotions come from the lower tier's rows
+      const cxl = r.heatmap.physical.nodes.find((n) => n.tier === 1)!;
+      expect(r.heatmap.physical.promotions.every(([, row]) => row >= cxl.firstRow && row < cxl.firstRow + cxl.rows)).toBe(true);
+      expect(sum(r.series.map((p) => p.promotedPages))).toBe(r.promotions.pages);
+      expect(sum(r.series.map((p) => p.demotedPages))).toBe(r.demotions.pages);
+      expect(sum(r.series.map((p) => p.pingPong))).toBe(r.pingPong.events);
+      expect(Math.abs(sum(r.series.map((p) => p.sourceOverheadNs)) - r.sourceOverheadNs.total)).toBeLessThan(r.series.length * 0.05 + 0.05);
+      expect(r.series.map((p) => p.tMs).slice(0, 3)).toEqual([250, 500, 750]);
+      // the no-promotion run (everything on CXL) and the interval oracle, per interval
+      expect(r.series.slice(0, 3).map((p) => p.noPromotionHitRatio)).toEqual([0, 0, 0]);
+      expect(r.series.every((p) => p.oracleHitRatio > 0.5)).toBe(true);
+      expect(r.events.filter((e) => e.kind === 'shift').map((e) => e.tMs)).toEqual([1000, 2000]);
+    }
+  });
+
+  it('writes the same bytes for the same input, one self-contained page with a CSP that forbids the network', async () => {
+    const a = await runTestCli(['report', c.json, '-o', 'a.html'], { cwd: c.dir });
+    const b = await runTestCli(['report', c.json, '-o', 'b.html'], { cwd: c.dir });
+    expect([a.code, a.stderr]).toEqual([0, 'pghot: report written to a.html (18 charts)\n']);
+    const html = readFileSync(path.join(c.dir, 'a.html'), 'utf8');
+    expect(readFileSync(path.join(c.dir, 'b.html'), 'utf8')).toBe(html);
+    expect(b.code).toBe(0);
+    expect(html).toContain(`content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:"`);
+    // outside the inlined scripts, nothing loads: no src, no stylesheet link
+    const markup = html.replace(/<script[^>]*>[\s\S]*?<\/script>/g, '<script></script>');
+    expect(/<(script|img|link|iframe|object|embed)[^>]+(src|href|data)=/i.test(markup)).toBe(false);
+    expect(markup.match(/<script/g)).toHaveLength(3);
+    expect(html.match(/<div class="chart" /g)).toHaveLength(18);
+    // the summary table has the terminal table's numbers
+    const terminal = await runTestCli(['compare', '--policies', 'pghot,numab2', '--format', 'table'], { cwd: c.dir });
+    const pghotRow = terminal.stdout.split('\n').find((l) => /\bpghot\b/.test(l) && l.includes('hintfault'))!;
+    const cells = pghotRow.split('│').map((s) => s.trim()).filter(Boolean);
+    expect(cells).toHaveLength(8);
+    const row = html.split('\n').find((l) => l.startsWith('<tr><td>') && l.includes('pghot</td><td>hintfault</td>'))!;
+    expect(row.replace(/<\/td><td[^>]*>/g, '|').replace(/<\/?t[rd][^>]*>/g, '').split('|').map((s) => s.trim())).toEqual(cells);
+  }, 120_000);
+
+  it('--svg renders every chart as a well-formed SVG file with its series named, without a browser', async () => {
+    const r = await runTestCli(['report', c.json, '--svg', 'svg'], { cwd: c.dir });
+    expect([r.code, r.stderr]).toEqual([0, 'pghot: 18 SVG files written to svg\n']);
+    const files = readdirSync(path.join(c.dir, 'svg')).sort();
+    const prefix = 'phase-shift-on-dram-cxl';
+    const perRun = ['heatmap-physical', 'heatmap-virtual', 'hit-ratio', 'migrated-mib', 'migrations', 'overhead', 'threshold'];
+    expect(files).toEqual(
+      [
+        ...['hit-ratio', 'migrated-mib', 'overhead', 'promotions'].map((k) => `${prefix}-compare-${k}.svg`),
+        ...perRun.map((k) => `${prefix}-numab2-${k}.svg`),
+        ...perRun.map((k) => `${prefix}-pghot-${k}.svg`),
+      ].sort(),
+    );
+    const texts = (svg: string) => {
+      const out: string[] = [];
+      const walk = (node: unknown): void => {
+        if (Array.isArray(node)) node.forEach(walk);
+        else if (node && typeof node === 'object') for (const [k, v] of Object.entries(node)) k === '#text' ? out.push(String(v)) : walk(v);
+      };
+      walk(new XMLParser({ ignoreAttributes: true, preserveOrder: true }).parse(svg));
+      return out;
+    };
+    const expected: Record<string, string[]> = {
+      'compare-hit-ratio': ['pghot', 'numab2', 'no promotion', 'shift'],
+      'compare-promotions': ['pghot', 'numab2'],
+      'pghot-hit-ratio': ['pghot', 'interval top-K oracle', 'no promotion'],
+      'pghot-migrations': ['promotions', 'demotions', 'ping-pong'],
+      'numab2-migrated-mib': ['promoted', 'demoted'],
+      'pghot-threshold': ['target node 0'],
+      'pghot-heatmap-virtual': ['promotions', 'log10 acc.'],
+    };
+    for (const file of files) {
+      const svg = readFileSync(path.join(c.dir, 'svg', file), 'utf8');
+      expect(XMLValidator.validate(svg), file).toBe(true);
+      expect(svg.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<svg ')).toBe(true);
+      const key = file.slice(prefix.length + 1, -'.svg'.length);
+      for (const name of expected[key] ?? []) expect(texts(svg), `${file}: ${name}`).toContain(name);
+    }
+    const heat = readFileSync(path.join(c.dir, 'svg', `${prefix}-pghot-heatmap-virtual.svg`), 'utf8');
+    const cells = c.runs[0]!.heatmap.virtual.accesses.flat().length;
+    expect((heat.match(/<path /g) ?? []).length).toBeGreaterThanOrEqual(cells);
+  }, 120_000);
+
+  it('refuses what it cannot plot with one line and exit 2, and writes nothing', async () => {
+    const dir = c.dir;
+    writeFileSync(path.join(dir, 'broken.json'), '{"schemaVersion": 1,');
+    writeFileSync(path.join(dir, 'samples.json'), JSON.stringify({ schemaVersion: 1, kind: 'samples' }));
+    const { heatmap: _h, ...old } = c.runs[0]!;
+    writeFileSync(path.join(dir, 'old.json'), JSON.stringify([old]));
+    const bad = c.runs.map((r, i) => (i === 1 ? { ...r, series: [{ ...r.series[0], fastTierHitRatio: 2 }] } : r));
+    writeFileSync(path.join(dir, 'bad.json'), JSON.stringify(bad));
+    const cases: [string[], string][] = [
+      [['report', 'broken.json'], `pghot: ${dir}/broken.json: not JSON (Expected double-quoted property name in JSON at position 20): give the output of pghot run, compare or live with --format json\n`],
+      [['report', 'samples.json'], `pghot: ${dir}/samples.json: a "samples" report has no time series to plot: give the output of pghot run, compare or live with --format json\n`],
+      [['report', 'old.json'], `pghot: ${dir}/old.json: [0]: a run report without "heatmap" (from a pghot older than the report command): run it again\n`],
+      [['report', 'bad.json'], `pghot: ${dir}/bad.json: [1].series[0].fastTierHitRatio: Too big: expected number to be <=1\n`],
+      [['report', 'missing.json'], `pghot: cannot read ${dir}/missing.json: no such file\n`],
+      [['report', 'runs.json', '-o', 'runs.json'], `pghot: --output ${dir}/runs.json is the input ${dir}/runs.json: pghot never overwrites an input\n`],
+      [['report', 'runs.json', '-o', 'x.html', '--svg', 'd'], 'pghot: --svg DIR and --output both name the output: give one\n'],
+      [['run', '--samples', 'runs.json', '--html', 'x.html'], "pghot: --html plots a run's time series, which a replay of --samples does not have\n"],
+    ];
+    for (const [argv, stderr] of cases) {
+      const r = await runTestCli(argv, { cwd: dir });
+      expect([r.code, r.stderr, r.stdout], argv.join(' ')).toEqual([2, stderr, '']);
+    }
+    expect(readdirSync(dir).filter((f) => f.endsWith('.html') || f.startsWith('.'))).toEqual(expect.not.arrayContaining(['x.html', 'pghot-report.html']));
+    expect(readdirSync(dir).some((f) => f.endsWith('.tmp'))).toBe(false);
+  });
+});
+
+describe('pghot live --html', () => {
+  it('plots what was recorded and promoted per second; the series adds up to the report', async () => {
+    const l = await smallLive();
+    const { series } = l.report.live;
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    // a point per second of ticks, and the last tick's (2.5 s), which also holds the final wake
+    expect(series.map((p) => p.tMs)).toEqual([1000, 2000, 2500]);
+    expect(sum(series.map((p) => p.recorded))).toBe(l.report.recorded);
+    expect(sum(series.map((p) => p.promotedPages))).toBe((l.report.promoted as { pages: number }).pages);
+    expect((l.report.promoted as { pages: number }).pages).toBeGreaterThan(0);
+    const html = readFileSync(l.html, 'utf8');
+    expect(html.match(/<div class="chart" id="chart-live-pghot-live-(recorded|promotions)"/g)).toHaveLength(2);
+    // the same page from the JSON, by `pghot report`
+    const r = await runTestCli(['report', 'live.json', '-o', 'again.html'], { cwd: l.dir });
+    expect([r.code, r.stderr]).toEqual([0, 'pghot: report written to again.html (2 charts)\n']);
+    expect(readFileSync(path.join(l.dir, 'again.html'), 'utf8')).toContain('<h2>live: live.json</h2>');
+  }, 60_000);
+});

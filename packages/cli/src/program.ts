@@ -64,9 +64,10 @@ function emit(io: Io, output: string | undefined, text: string): void {
 const GENERATOR = `pghot ${CLI_VERSION}`;
 
 /** `--html FILE` of run, compare and live: checked before the run, written (atomically) after it. */
-function htmlTarget(io: Io, file: string | undefined): string | undefined {
+function htmlTarget(io: Io, file: string | undefined, output: string | undefined): string | undefined {
   if (file === undefined) return undefined;
   const out = path.resolve(io.cwd, file);
+  if (output !== undefined && path.resolve(io.cwd, output) === out) throw usage(`--html and -o both name ${file}: give the report another file`);
   checkOutputPath(out, '--html');
   return out;
 }
@@ -158,7 +159,7 @@ export function createProgram(io: Io): Command {
       const opts = raw as ScenarioCliOptions & { config?: string | false; samples?: string; topology?: string; maxErrors?: number; trace?: string; damon?: string; html?: string };
       refuseConflictingRunFlags(cmd, opts);
       if (opts.html !== undefined && (opts.samples || opts.damon)) throw usage(`--html plots a run's time series, which a replay of ${opts.samples ? '--samples' : '--damon'} does not have`);
-      const html = htmlTarget(io, opts.html);
+      const html = htmlTarget(io, opts.html, opts.output);
       const config = await load(io, opts.config);
       const format = resolveFormat(opts.format, io, opts.output);
       const progress = createProgress(io);
@@ -223,7 +224,7 @@ export function createProgram(io: Io): Command {
     .option('--html <file>', 'also write an HTML report with charts and heatmaps, side by side (as `pghot report`)')
     .action(async (raw) => {
       const opts = raw as ScenarioCliOptions & { config: string[] | false; policies?: string; html?: string };
-      const html = htmlTarget(io, opts.html);
+      const html = htmlTarget(io, opts.html, opts.output);
       const files = opts.config === false ? [] : opts.config;
       const format = resolveFormat(opts.format, io, opts.output);
       const overrides = parseSets(opts.set).tunables;
@@ -358,7 +359,8 @@ export function createProgram(io: Io): Command {
         const config = await load(io, opts.config);
         const format = resolveFormat(opts.format, io, opts.output);
         const resolveOut = (file: string | undefined) => (file ? path.resolve(io.cwd, file) : undefined);
-        for (const [flag, file] of [['--record', opts.record], ['--log', opts.log], ['-o', opts.output], ['--html', opts.html]] as const) if (file) checkOutputPath(resolveOut(file)!, flag);
+        for (const [flag, file] of [['--record', opts.record], ['--log', opts.log], ['-o', opts.output]] as const) if (file) checkOutputPath(resolveOut(file)!, flag);
+        const html = htmlTarget(io, opts.html, opts.output);
         io.stderr(opts.apply ? `pghot live: --apply: pages of pid ${opts.pid ?? '?'} are moved with move_pages(2)\n` : 'pghot live: dry run: no page is moved\n');
         const log: string[] = [];
         const { report, recording } = await runLive({
@@ -386,7 +388,7 @@ export function createProgram(io: Io): Command {
         const { series: _perSecond, ...liveTotals } = live;
         const summary = { ...rest, promoted: { folios: promoted.folios, pages: promoted.pages }, live: { ...liveTotals, topology: live.topology.source, vmstatDelta } };
         emit(io, opts.output, format === 'json' ? `${reportJson(report)}\n` : `${configTable(summary)}\n`);
-        emitHtml(io, resolveOut(opts.html), { file: 'pghot live', kind: 'live', live: report as unknown as LiveReport });
+        emitHtml(io, html, { file: 'pghot live', kind: 'live', live: report as unknown as LiveReport });
         if (report.live.stoppedBy) throw Object.assign(new Error('live'), { exitCode: report.live.stoppedBy === 'SIGINT' ? 130 : 143, code: 'pghot.exit' });
       },
     );

@@ -1,3 +1,6 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// (the functions passed to page.evaluate run in the browser)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -110,7 +113,7 @@ describe.skipIf(CHROMIUM === null && !process.env.CI)('the HTML report in a real
     expect(problems).toEqual([]);
     expect(requests).toEqual([url]);
     expect(charts.map((c) => c.id)).toEqual([...expected.keys()]);
-    expect(charts).toHaveLength(18 + 2);
+    expect(charts).toHaveLength(20 + 2);
     for (const c of charts) {
       expect(c.series, c.id).toEqual(expected.get(c.id));
       expect(c.series, c.id).toHaveLength(c.expectedSeries);
@@ -119,7 +122,7 @@ describe.skipIf(CHROMIUM === null && !process.env.CI)('the HTML report in a real
       expect(c.ink, c.id).toBeGreaterThan(5000);
     }
     const heatmaps = charts.filter((c) => c.kind === 'heatmap');
-    expect(heatmaps).toHaveLength(4);
+    expect(heatmaps).toHaveLength(6);
     for (const h of heatmaps) {
       expect(h.plot.colours, h.id).toBeGreaterThanOrEqual(8);
       expect(h.plot.commonest, h.id).toBeLessThan(0.9);

@@ -28,6 +28,7 @@ const PAGES_PER_MIB = 256;
 const PAGES_PER_MB = 256;
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
+const sumOf = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
 /** A file-name-safe id from a label. */
 export function slug(label: string): string {
@@ -103,7 +104,7 @@ const at = (series: readonly IntervalPoint[], value: (p: IntervalPoint) => numbe
 /** Does NUMAB2's promotion rate limit act on this run? kmigrated's should_migrate counted candidates. */
 const rateLimitApplies = (r: RunReport) => (r.vmstat.pgpromote_candidate ?? 0) > 0;
 
-/** A run's own charts: hit ratio, migrations, cumulative MiB, overhead, threshold, and both heatmaps. */
+/** A run's own charts: hit ratio, migrations, cumulative MiB, overhead, threshold, and the heatmaps (virtual, and physical per tier). */
 export function runCharts(r: RunReport, prefix: string): ChartSpec[] {
   const s = r.series;
   const charts: ChartSpec[] = [];
@@ -175,12 +176,21 @@ export function runCharts(r: RunReport, prefix: string): ChartSpec[] {
   charts.push(
     heatmapChart(`${prefix}-heatmap-virtual`, `${r.name}: accesses by virtual address`, h.virtual, h.tMs, h.virtual.rowStart.map(mib), `the workload's ${mib(h.virtual.pages)}, ${h.virtual.rowStart.length} rows of ${mib(h.virtual.rowPages[0] ?? 0)}`, h.columnMs),
   );
-  const physicalLabels = h.physical.rowStart.map((pfn, row) => {
-    const node = h.physical.nodes.find((n) => row >= n.firstRow && row < n.firstRow + n.rows)!;
-    return `node ${node.id} +${mib(pfn - h.physical.rowStart[node.firstRow]!)}`;
-  });
-  const tiers = h.physical.nodes.map((n) => `node ${n.id} (tier ${n.tier}): ${n.rows} rows`).join(', ');
-  charts.push(heatmapChart(`${prefix}-heatmap-physical`, `${r.name}: accesses by physical address`, h.physical, h.tMs, physicalLabels, tiers, h.columnMs));
+  // one physical heatmap per tier, its nodes' rows in node order
+  for (const tier of [...new Set(h.physical.nodes.map((n) => n.tier))].sort((a, b) => a - b)) {
+    const nodes = h.physical.nodes.filter((n) => n.tier === tier);
+    const rows = nodes.flatMap((n) => Array.from({ length: n.rows }, (_, i) => n.firstRow + i));
+    const index = new Map(rows.map((row, i) => [row, i]));
+    const space: HeatmapSpace = {
+      rowStart: rows.map((row) => h.physical.rowStart[row]!),
+      rowPages: rows.map((row) => h.physical.rowPages[row]!),
+      accesses: h.physical.accesses.map((column) => rows.map((row) => column[row]!)),
+      promotions: h.physical.promotions.filter(([, row]) => index.has(row)).map(([c, row, pages]) => [c, index.get(row)!, pages]),
+    };
+    const labels = nodes.flatMap((n) => Array.from({ length: n.rows }, (_, i) => `node ${n.id} +${mib(h.physical.rowStart[n.firstRow + i]! - h.physical.rowStart[n.firstRow]!)}`));
+    const what = nodes.map((n) => `node ${n.id}: ${mib(sumOf(h.physical.rowPages.slice(n.firstRow, n.firstRow + n.rows)))} in ${n.rows} rows`).join(', ');
+    charts.push(heatmapChart(`${prefix}-heatmap-tier${tier}`, `${r.name}: accesses by physical address, tier ${tier}`, space, h.tMs, labels, what, h.columnMs));
+  }
   return charts;
 }
 

@@ -63,7 +63,7 @@ describe('pghot report', () => {
   it('writes the same bytes for the same input, one self-contained page with a CSP that forbids the network', async () => {
     const a = await runTestCli(['report', c.json, '-o', 'a.html'], { cwd: c.dir });
     const b = await runTestCli(['report', c.json, '-o', 'b.html'], { cwd: c.dir });
-    expect([a.code, a.stderr]).toEqual([0, 'pghot: report written to a.html (18 charts)\n']);
+    expect([a.code, a.stderr]).toEqual([0, 'pghot: report written to a.html (20 charts)\n']);
     const html = readFileSync(path.join(c.dir, 'a.html'), 'utf8');
     expect(readFileSync(path.join(c.dir, 'b.html'), 'utf8')).toBe(html);
     expect(b.code).toBe(0);
@@ -72,7 +72,7 @@ describe('pghot report', () => {
     const markup = html.replace(/<script[^>]*>[\s\S]*?<\/script>/g, '<script></script>');
     expect(/<(script|img|link|iframe|object|embed)[^>]+(src|href|data)=/i.test(markup)).toBe(false);
     expect(markup.match(/<script/g)).toHaveLength(3);
-    expect(html.match(/<div class="chart" /g)).toHaveLength(18);
+    expect(html.match(/<div class="chart" /g)).toHaveLength(20);
     // the summary table has the terminal table's numbers
     const terminal = await runTestCli(['compare', '--policies', 'pghot,numab2', '--format', 'table'], { cwd: c.dir });
     const pghotRow = terminal.stdout.split('\n').find((l) => /\bpghot\b/.test(l) && l.includes('hintfault'))!;
@@ -84,10 +84,10 @@ describe('pghot report', () => {
 
   it('--svg renders every chart as a well-formed SVG file with its series named, without a browser', async () => {
     const r = await runTestCli(['report', c.json, '--svg', 'svg'], { cwd: c.dir });
-    expect([r.code, r.stderr]).toEqual([0, 'pghot: 18 SVG files written to svg\n']);
+    expect([r.code, r.stderr]).toEqual([0, 'pghot: 20 SVG files written to svg\n']);
     const files = readdirSync(path.join(c.dir, 'svg')).sort();
     const prefix = 'phase-shift-on-dram-cxl';
-    const perRun = ['heatmap-physical', 'heatmap-virtual', 'hit-ratio', 'migrated-mib', 'migrations', 'overhead', 'threshold'];
+    const perRun = ['heatmap-tier0', 'heatmap-tier1', 'heatmap-virtual', 'hit-ratio', 'migrated-mib', 'migrations', 'overhead', 'threshold'];
     expect(files).toEqual(
       [
         ...['hit-ratio', 'migrated-mib', 'overhead', 'promotions'].map((k) => `${prefix}-compare-${k}.svg`),
@@ -112,6 +112,8 @@ describe('pghot report', () => {
       'numab2-migrated-mib': ['promoted', 'demoted'],
       'pghot-threshold': ['target node 0'],
       'pghot-heatmap-virtual': ['promotions', 'log10 acc.'],
+      'pghot-heatmap-tier1': ['promotions', 'node 1 +0 MiB', 'node 1 +248 MiB'],
+      'pghot-heatmap-tier0': ['node 0 +0 MiB', 'node 0 +62 MiB'],
     };
     for (const file of files) {
       const svg = readFileSync(path.join(c.dir, 'svg', file), 'utf8');
@@ -142,6 +144,7 @@ describe('pghot report', () => {
       [['report', 'runs.json', '-o', 'runs.json'], `pghot: --output ${dir}/runs.json is the input ${dir}/runs.json: pghot never overwrites an input\n`],
       [['report', 'runs.json', '-o', 'x.html', '--svg', 'd'], 'pghot: --svg DIR and --output both name the output: give one\n'],
       [['run', '--samples', 'runs.json', '--html', 'x.html'], "pghot: --html plots a run's time series, which a replay of --samples does not have\n"],
+      [['compare', '--policies', 'pghot', '-o', 'x.html', '--html', 'x.html'], 'pghot: --html and -o both name x.html: give the report another file\n'],
     ];
     for (const [argv, stderr] of cases) {
       const r = await runTestCli(argv, { cwd: dir });

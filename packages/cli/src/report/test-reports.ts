@@ -19,7 +19,7 @@ export async function smallComparison(): Promise<{ dir: string; runs: RunReport[
     JSON.stringify({ workload: { name: 'phase-shift', params: { accessesPerThread: 12_000_000, periodS: 1, footprintMiB: 96 } }, sim: { intervalMs: 250 } }),
   );
   const r = await runTestCli(['compare', '--policies', 'pghot,numab2', '--format', 'json', '-o', 'runs.json', '--html', 'compare.html'], { cwd: dir });
-  expect(r.stderr).toBe('pghot: report written to compare.html (18 charts)\n');
+  expect(r.stderr).toBe('pghot: report written to compare.html (20 charts)\n');
   expect(r.code).toBe(0);
   const json = path.join(dir, 'runs.json');
   return { dir, runs: JSON.parse(readFileSync(json, 'utf8')) as RunReport[], json, html: path.join(dir, 'compare.html') };

@@ -60,7 +60,7 @@ export interface RunReport {
 export interface RunEvent {
   tMs: number;
   kind: 'shift' | 'moveAt';
-  /** e.g. "hot set moves" or "every page to node 0". */
+  /** "the hot set moves", or "migratepages: every page to node N". */
   detail: string;
 }
 

@@ -85,7 +85,7 @@ export function lineChart(
 }
 
 /** Per-interval values as per-second rates (each interval's count over its own length). */
-function perSecond(series: readonly IntervalPoint[], value: (p: IntervalPoint) => number): [number, number][] {
+function perSecond<P extends { tMs: number }>(series: readonly P[], value: (p: P) => number): [number, number][] {
   let prev = 0;
   return series.map((p) => {
     const seconds = (p.tMs - prev) / 1000;
@@ -254,18 +254,9 @@ export interface LiveSeriesPoint {
 }
 
 export function liveCharts(series: readonly LiveSeriesPoint[], prefix: string, label: string): ChartSpec[] {
-  let prev = 0;
-  const rate = (value: (p: LiveSeriesPoint) => number): [number, number][] => {
-    prev = 0;
-    return series.map((p) => {
-      const seconds = (p.tMs - prev) / 1000;
-      prev = p.tMs;
-      return [p.tMs / 1000, seconds > 0 ? round(value(p) / seconds, 3) : 0];
-    });
-  };
   return [
-    lineChart(`${prefix}-recorded`, `${label}: accesses recorded per second`, 'records/s', [{ name: 'recorded', points: rate((p) => p.recorded) }], { subtitle: 'pghot_record_access calls from the live sources' }),
-    lineChart(`${prefix}-promotions`, `${label}: promotions per second`, 'pages/s', [{ name: 'promoted', points: rate((p) => p.promotedPages), color: '#1c7ed6' }], {
+    lineChart(`${prefix}-recorded`, `${label}: accesses recorded per second`, 'records/s', [{ name: 'recorded', points: perSecond(series, (p) => p.recorded) }], { subtitle: 'pghot_record_access calls from the live sources' }),
+    lineChart(`${prefix}-promotions`, `${label}: promotions per second`, 'pages/s', [{ name: 'promoted', points: perSecond(series, (p) => p.promotedPages), color: '#1c7ed6' }], {
       subtitle: 'pages kmigrated moved (--apply) or would move (dry run)',
     }),
   ];

@@ -22,9 +22,11 @@ import {
   simConfigShape,
   simOptions,
   usage,
+  type ConfigRecipe,
   type ConfigUnderTest,
   type ScenarioFlags,
 } from './commands/simulate.js';
+import { defaultJobs } from './commands/workers.js';
 import { parseDuration, runLive, type LiveSource } from './commands/live.js';
 import { recordLackey } from './commands/record.js';
 import { compareTable, configTable, damonTable, reportJson, runTable, samplesTable, type Format } from './output.js';
@@ -155,8 +157,9 @@ export function createProgram(io: Io): Command {
     .option('--damon <file>', 'drive pghot with DAMON region heat (tried_regions snapshot, damon_aggregated tracepoint text, damo record JSON) and report what it would promote')
     .option('--max-errors <n>', 'with --samples or --trace: skip up to n malformed lines (counted in the report) instead of stopping at the first', intOption('--max-errors', 0))
     .option('--html <file>', 'also write an HTML report with charts and heatmaps (as `pghot report`)')
+    .option('--jobs <n>', 'worker threads: the run and its no-promotion baseline at once (default: $PGHOT_JOBS, else every core; 1: one after the other)', intOption('--jobs', 1))
     .action(async (raw, cmd: Command) => {
-      const opts = raw as ScenarioCliOptions & { config?: string | false; samples?: string; topology?: string; maxErrors?: number; trace?: string; damon?: string; html?: string };
+      const opts = raw as ScenarioCliOptions & { config?: string | false; samples?: string; topology?: string; maxErrors?: number; trace?: string; damon?: string; html?: string; jobs?: number };
       refuseConflictingRunFlags(cmd, opts);
       if (opts.html !== undefined && (opts.samples || opts.damon)) throw usage(`--html plots a run's time series, which a replay of ${opts.samples ? '--samples' : '--damon'} does not have`);
       const html = htmlTarget(io, opts.html, opts.output);
@@ -205,9 +208,10 @@ export function createProgram(io: Io): Command {
       }
       const scenario = resolveScenario(flagsOf(opts), config.extra, config.filepath);
       const sources = await resolveSources(opts.sources, io.cwd);
-      const configUnderTest = configFromFile(config, parseSets(opts.set).tunables, sources);
+      const overrides = parseSets(opts.set).tunables;
+      const configUnderTest = { ...configFromFile(config, overrides, sources), recipe: { from: { file: config.filepath }, cwd: io.cwd, overrides, sources: opts.sources } };
       warnUnreadSources(io, configUnderTest.name, configUnderTest.plugins);
-      const [report] = await runConfigs(scenario, [configUnderTest], progress?.step);
+      const [report] = await runConfigs(scenario, [configUnderTest], progress?.step, opts.jobs ?? defaultJobs(io.env));
       progress?.done();
       emit(io, opts.output, format === 'json' ? `${reportJson(report)}\n` : `${runTable(report!, color, opts.wide)}\n`);
       emitHtml(io, html, { file: 'pghot run', kind: 'runs', runs: [report!] });
@@ -222,8 +226,9 @@ export function createProgram(io: Io): Command {
     .option('--no-config', 'use no config file: do not search for one for the machine and workload (configs are code: docs/security.md)')
     .option('--policies <names>', `comma-separated built-in configurations (${Object.keys(BUILTIN_CONFIGS).join(', ')}) or installed policy plugins`)
     .option('--html <file>', 'also write an HTML report with charts and heatmaps, side by side (as `pghot report`)')
+    .option('--jobs <n>', 'worker threads running the configurations and the baseline at once (default: $PGHOT_JOBS, else every core; 1: one after the other); the results are the same bytes', intOption('--jobs', 1))
     .action(async (raw) => {
-      const opts = raw as ScenarioCliOptions & { config: string[] | false; policies?: string; html?: string };
+      const opts = raw as ScenarioCliOptions & { config: string[] | false; policies?: string; html?: string; jobs?: number };
       const html = htmlTarget(io, opts.html, opts.output);
       const files = opts.config === false ? [] : opts.config;
       const format = resolveFormat(opts.format, io, opts.output);
@@ -231,14 +236,15 @@ export function createProgram(io: Io): Command {
       const sources = await resolveSources(opts.sources, io.cwd);
       const configs: ConfigUnderTest[] = [];
       let scenarioSource: ResolvedConfig | null = null;
+      const recipe = (from: ConfigRecipe['from']): ConfigRecipe => ({ from, cwd: io.cwd, overrides, sources: opts.sources });
       for (const file of files) {
         const config = await load(io, file);
         scenarioSource ??= config;
-        configs.push(configFromFile(config, overrides, sources));
+        configs.push({ ...configFromFile(config, overrides, sources), recipe: recipe({ file: config.filepath }) });
       }
       const names = opts.policies !== undefined ? opts.policies.split(',').map((s) => s.trim()).filter(Boolean) : files.length === 0 ? DEFAULT_COMPARISON : [];
       if (opts.policies !== undefined && names.length === 0) throw usage('--policies needs at least one name (a built-in configuration or a policy plugin)');
-      for (const name of names) configs.push(await configFromName(name, io.cwd, overrides, sources));
+      for (const name of names) configs.push({ ...(await configFromName(name, io.cwd, overrides, sources)), recipe: recipe({ name }) });
       const unique = new Set(configs.map((c) => c.name));
       if (unique.size !== configs.length) throw new ConfigError(`two configurations are named alike (${configs.map((c) => c.name).join(', ')}); give each config file a distinct "name"`);
       // the first config file (or, without one, the config found from the current directory) sets machine and workload
@@ -246,7 +252,7 @@ export function createProgram(io: Io): Command {
       const scenario = resolveScenario(flagsOf(opts), scenarioSource.extra, scenarioSource.filepath);
       for (const c of configs) warnUnreadSources(io, c.name, c.plugins);
       const progress = createProgress(io);
-      const reports = await runConfigs(scenario, configs, progress?.step);
+      const reports = await runConfigs(scenario, configs, progress?.step, opts.jobs ?? defaultJobs(io.env));
       progress?.done();
       emit(io, opts.output, format === 'json' ? `${reportJson(reports)}\n` : `${compareTable(reports, colorFor(io, opts), opts.wide)}\n`);
       emitHtml(io, html, { file: 'pghot compare', kind: 'runs', runs: reports });

@@ -21,7 +21,8 @@ export async function runTestCli(argv: string[], opts: TestRunOptions = {}): Pro
     stdoutIsTTY: opts.stdoutIsTTY ?? false,
     stderrIsTTY: opts.stderrIsTTY ?? false,
     cwd: opts.cwd ?? mkdtempSync(path.join(tmpdir(), 'pghot-cli-')),
-    env: opts.env ?? {},
+    // one thread unless a test asks for more (--jobs, PGHOT_JOBS): worker threads from source load tsx each
+    env: { PGHOT_JOBS: '1', ...opts.env },
   });
   return { code, stdout, stderr };
 }

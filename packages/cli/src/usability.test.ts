@@ -161,8 +161,8 @@ describe('output', () => {
   it('shows progress with i/N, name and ETA on a terminal stderr, whatever the output format; none in CI', async () => {
     const tty = await run(['compare', ...SMALL, '--policies', 'pghot', '--format', 'json'], { stderrIsTTY: true });
     expect(tty.code).toBe(0);
-    expect(tty.stderr).toContain('1/2 no-promotion baseline  0 %  ETA');
-    expect(tty.stderr).toContain('2/2 pghot  0 %  ETA');
+    expect(tty.stderr).toContain('1/2 no-promotion baseline  0 %  (0 done)  ETA');
+    expect(tty.stderr).toContain('2/2 pghot  0 %  (1 done)  ETA');
     expect(JSON.parse(tty.stdout)).toHaveLength(1);
     const ci = await run(['compare', ...SMALL, '--policies', 'pghot'], { stderrIsTTY: true, env: { CI: 'true' } });
     expect(ci.stderr).toBe('');

@@ -17,7 +17,7 @@ export {
 export { SimPlatform } from './platform.js';
 export { Metrics, type IntervalPoint, type OverheadEntry } from './metrics.js';
 export { OracleRecorder, type Oracles, type OracleResult } from './oracles.js';
-export { buildReport, REPORT_SCHEMA_VERSION, type RunReport, type RunEvent, type MigrationTotals } from './report.js';
+export { applyBaseline, buildReport, REPORT_SCHEMA_VERSION, summarizeBaseline, type BaselineSummary, type RunReport, type RunEvent, type MigrationTotals } from './report.js';
 export { runSimulation, runBaseline, type RunOptions } from './run.js';
 export { Llc, type LlcOptions } from './llc.js';
 export { Sampler, type SamplerOptions } from './sampler.js';

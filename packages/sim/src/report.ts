@@ -81,8 +81,44 @@ export function shiftTimesMs(sim: Simulation, endMs: number): number[] {
   return out;
 }
 
-/** Assemble the report of a finished run; `noPromotion` is the same workload's no-promotion run, when made. */
-export function buildReport(name: string, result: SimResult, noPromotion: SimResult | null, verified: string[] | null): RunReport {
+/** What a run's report takes from the same workload's no-promotion run: small, so it can cross threads and machines. */
+export interface BaselineSummary {
+  fast: number;
+  slow: number;
+  estimatedTimeNs: number;
+  /** Its hit ratio per interval, by the interval's end. */
+  series: { tMs: number; fastTierHitRatio: number }[];
+}
+
+export function summarizeBaseline(result: SimResult): BaselineSummary {
+  const m = result.sim.metrics;
+  return { fast: m.fast, slow: m.slow, estimatedTimeNs: result.estimatedTimeNs, series: m.series.map((p) => ({ tMs: p.tMs, fastTierHitRatio: p.fastTierHitRatio })) };
+}
+
+/**
+ * Assemble the report of a finished run; `noPromotion` is the same workload's no-promotion run,
+ * when made (applyBaseline adds it to a report built without it, to the same bytes).
+ */
+export function buildReport(name: string, result: SimResult, noPromotion: BaselineSummary | null, verified: string[] | null): RunReport {
+  const report = buildReportWithoutBaseline(name, result, verified);
+  return noPromotion ? applyBaseline(report, noPromotion) : report;
+}
+
+/** Fill in what the no-promotion run gives a report built without it: slowdownVsNoPromotion, the noPromotion oracle, the series' noPromotionHitRatio. */
+export function applyBaseline(report: RunReport, b: BaselineSummary): RunReport {
+  const byEnd = new Map(b.series.map((p) => [p.tMs, p.fastTierHitRatio]));
+  return {
+    ...report,
+    slowdownVsNoPromotion: round(report.estimatedTimeNs / b.estimatedTimeNs),
+    series: report.series.map((p) => {
+      const ratio = byEnd.get(p.tMs);
+      return { ...p, noPromotionHitRatio: ratio === undefined ? null : round(ratio) };
+    }),
+    oracles: { ...report.oracles, noPromotion: { fastTierHitRatio: round(b.fast / Math.max(1, b.fast + b.slow)), estimatedTimeNs: round(b.estimatedTimeNs, 1) } },
+  };
+}
+
+function buildReportWithoutBaseline(name: string, result: SimResult, verified: string[] | null): RunReport {
   const sim = result.sim;
   const m = sim.metrics;
   const engine = sim.engine;
@@ -105,9 +141,6 @@ export function buildReport(name: string, result: SimResult, noPromotion: SimRes
   const afterWarmUp = m.hitRatioFrom(sim.options.warmUpMs);
   const found = reactions.map((r) => r.timeMs).filter((r): r is number => r !== null);
   const policies = engine.plugins.filter((p) => p.kind === 'policy').map((p) => p.name);
-  const noPromotionOracle = noPromotion
-    ? { fastTierHitRatio: round(noPromotion.sim.metrics.fast / Math.max(1, noPromotion.sim.metrics.fast + noPromotion.sim.metrics.slow)), estimatedTimeNs: round(noPromotion.estimatedTimeNs, 1) }
-    : null;
   return {
     schemaVersion: 1,
     name,
@@ -128,7 +161,7 @@ export function buildReport(name: string, result: SimResult, noPromotion: SimRes
     warmUpShare: round(T > 0 ? (sim.options.warmUpMs * 1e6) / T : 0, 4),
     estimatedTimeNs: round(T, 1),
     slowdownVsAllFast: round(T / oracles.allFast.estimatedTimeNs),
-    slowdownVsNoPromotion: noPromotion ? round(T / noPromotion.estimatedTimeNs) : null,
+    slowdownVsNoPromotion: null,
     promotions: migrations(m.promotedFolios, m.promotedPages, T),
     demotions: migrations(m.demotedFolios, m.demotedPages, T),
     placement: { ...migrations(m.placementFolios, m.placementPages, T), costNs: round(m.placementNs, 1) },
@@ -137,7 +170,7 @@ export function buildReport(name: string, result: SimResult, noPromotion: SimRes
     reactionTimesMs: reactions.map((r) => r.timeMs),
     reactions,
     sourceOverheadNs: { total: round(foreground + background, 1), foreground: round(foreground, 1), background: round(background, 1), byKind },
-    series: seriesWithBaseline(m.series, noPromotion),
+    series: m.series.map((p) => ({ ...p, fastTierHitRatio: round(p.fastTierHitRatio), oracleHitRatio: round(p.oracleHitRatio), sourceOverheadNs: round(p.sourceOverheadNs, 1) })),
     events: [
       ...shiftTimesMs(sim, sim.nowMs).map((tMs): RunEvent => ({ tMs, kind: 'shift', detail: 'the hot set moves' })),
       ...(sim.moveAt && sim.moveAt.timeMs <= sim.nowMs ? [{ tMs: sim.moveAt.timeMs, kind: 'moveAt' as const, detail: `migratepages: every page to node ${sim.moveAt.node}` }] : []),
@@ -146,26 +179,11 @@ export function buildReport(name: string, result: SimResult, noPromotion: SimRes
     vmstat: engine.vmstat(),
     oracles: {
       allFast: { fastTierHitRatio: oracles.allFast.fastTierHitRatio, estimatedTimeNs: round(oracles.allFast.estimatedTimeNs, 1) },
-      noPromotion: noPromotionOracle,
+      noPromotion: null,
       staticTopK: { ...oracles.staticTopK, fastTierHitRatio: round(oracles.staticTopK.fastTierHitRatio), estimatedTimeNs: round(oracles.staticTopK.estimatedTimeNs, 1) },
       intervalTopK: { ...oracles.intervalTopK, fastTierHitRatio: round(oracles.intervalTopK.fastTierHitRatio), estimatedTimeNs: round(oracles.intervalTopK.estimatedTimeNs, 1) },
     },
     verified,
     versions: { core: CORE_VERSION, plugins: Object.fromEntries(engine.plugins.map((p) => [p.name, p.version ?? null])) },
   };
-}
-
-/** The series, rounded, with the no-promotion run's hit ratio of the interval that ends at the same time. */
-function seriesWithBaseline(series: readonly IntervalPoint[], noPromotion: SimResult | null): IntervalPoint[] {
-  const baseline = new Map(noPromotion?.sim.metrics.series.map((p) => [p.tMs, p.fastTierHitRatio]));
-  return series.map((p) => {
-    const b = baseline.get(p.tMs);
-    return {
-      ...p,
-      fastTierHitRatio: round(p.fastTierHitRatio),
-      oracleHitRatio: round(p.oracleHitRatio),
-      noPromotionHitRatio: b === undefined ? null : round(b),
-      sourceOverheadNs: round(p.sourceOverheadNs, 1),
-    };
-  });
 }

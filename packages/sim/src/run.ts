@@ -1,15 +1,15 @@
 import { Simulation, type SimOptions, type SimResult } from './sim.js';
-import { buildReport, type RunReport } from './report.js';
+import { buildReport, summarizeBaseline, type BaselineSummary, type RunReport } from './report.js';
 
 export interface RunOptions extends SimOptions {
   /** A label for the configuration (the config file's name, the policy). */
   name?: string;
   /**
    * The no-promotion baseline for slowdownVsNoPromotion and the no-promotion oracle: 'run' (the
-   * default) runs the same workload without promotion, a SimResult reuses one (compare runs it
+   * default) runs the same workload without promotion, a summary reuses one (compare runs it
    * once), 'none' skips it.
    */
-  baseline?: 'run' | 'none' | SimResult;
+  baseline?: 'run' | 'none' | BaselineSummary;
 }
 
 /** The same workload and machine with promotion and demotion off: first-touch placement kept. */
@@ -23,6 +23,6 @@ export async function runSimulation(options: RunOptions): Promise<RunReport> {
   const verified = options.verify ? main.sim.verify().checks : null;
   const b = options.baseline ?? 'run';
   const { onProgress: _progress, ...quiet } = options; // progress belongs to the run itself
-  const baseline = b === 'none' ? null : b === 'run' ? await runBaseline(quiet) : b;
+  const baseline = b === 'none' ? null : b === 'run' ? summarizeBaseline(await runBaseline(quiet)) : b;
   return buildReport(options.name ?? 'run', main, baseline, verified);
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, TUNABLE_NAMES, type PghotMode, type PghotPlugin, type TunableName, type TunablesInput } from '@pghot/core';
 import { resolvePlugins, type ResolvedConfig } from '@pghot/core/config';
-import { buildMachine, createWorkload, runBaseline, runSimulation, threadsForMachine, type Machine, type RunReport, type SimOptions, type WorkloadInstance } from '@pghot/sim';
+import { applyBaseline, buildMachine, createWorkload, runBaseline, runSimulation, summarizeBaseline, threadsForMachine, type Machine, type RunReport, type SimOptions, type WorkloadInstance } from '@pghot/sim';
 import armsPolicy from '@pghot/policy-arms';
 import hememPolicy from '@pghot/policy-hemem';
 import memtisPolicy from '@pghot/policy-memtis';
@@ -13,6 +13,8 @@ import hintFaultSource from '@pghot/source-hintfault';
 import hwSampleSource from '@pghot/source-hwsample';
 import pteScanSource from '@pghot/source-ptescan';
 import { z } from 'zod';
+import type { StepProgress } from '../progress.js';
+import { runConfigsOnWorkers } from './workers.js';
 
 const llcSchema = z.strictObject({ sizeMiB: z.number().positive(), ways: z.int().min(1).max(64).optional(), hitNs: z.number().min(0).optional() });
 const simSectionSchema = z.strictObject({
@@ -75,6 +77,8 @@ export interface ScenarioFlags {
 
 export interface Scenario {
   machine: Machine;
+  /** What `machine` was built from (a preset name or a spec): what a worker thread rebuilds it from. */
+  machineSpec: string | Record<string, unknown>;
   workload: { name: string; params: Record<string, unknown> };
   /** Fresh replays of a prepared workload (a trace), used instead of `workload`. */
   traceWorkload?: () => WorkloadInstance;
@@ -91,6 +95,17 @@ export interface ConfigUnderTest {
   stickyReady: boolean;
   tunables: TunablesInput;
   plugins: PghotPlugin[];
+  /** How to build this configuration again in a worker thread (plugins do not cross threads). */
+  recipe?: ConfigRecipe;
+}
+
+/** A configuration as its source: a config file, or a `--policies` name; with the run's overrides and `--sources`. */
+export interface ConfigRecipe {
+  /** A config file (null: none, the defaults), or a built-in configuration or policy plugin by name. */
+  from: { file: string | null } | { name: string };
+  cwd: string;
+  overrides: Partial<Record<TunableName, number>>;
+  sources: string | undefined;
 }
 
 export const usage = (message: string) => new ConfigError(message, { code: 'PGHOT_USAGE' });
@@ -177,6 +192,7 @@ export function resolveScenario(flags: ScenarioFlags, extra: Record<string, unkn
     : ((extra.placement as Scenario['placement'] | undefined) ?? (lower ? { policy: 'preferred' as const, node: lower.id } : { policy: 'local' as const }));
   return {
     machine,
+    machineSpec: machineInput as Scenario['machineSpec'],
     workload,
     seed: flags.seed ?? (extra.seed as number | undefined) ?? DEFAULTS.seed,
     placement,
@@ -267,20 +283,22 @@ export function simOptions(s: Scenario, c: ConfigUnderTest, onProgress?: (fracti
 }
 
 /** Run each configuration on the scenario, sharing one no-promotion baseline (run 1 of N+1). */
-export async function runConfigs(
-  s: Scenario,
-  configs: readonly ConfigUnderTest[],
-  progress?: (index: number, total: number, label: string, fraction: number) => void,
-): Promise<RunReport[]> {
+export async function runConfigs(s: Scenario, configs: readonly ConfigUnderTest[], progress?: StepProgress, jobs = 1): Promise<RunReport[]> {
+  if (jobs > 1 && s.traceWorkload === undefined && configs.every((c) => c.recipe)) return runConfigsOnWorkers(s, configs, jobs, progress);
   const total = configs.length + 1;
-  progress?.(0, total, 'no-promotion baseline', 0);
-  const baseline = await runBaseline(
-    simOptions(s, { name: 'no-promotion', mode: 'default', stickyReady: false, tunables: {}, plugins: [] }, progress ? (f) => progress(0, total, 'no-promotion baseline', f) : undefined),
-  );
+  progress?.(0, total, BASELINE_LABEL, 0);
+  const baseline = summarizeBaseline(await runBaseline(simOptions(s, NO_PROMOTION, progress ? (f) => progress(0, total, BASELINE_LABEL, f) : undefined)));
+  progress?.(0, total, BASELINE_LABEL, 1);
   const reports: RunReport[] = [];
   for (const [i, c] of configs.entries()) {
     progress?.(i + 1, total, c.name, 0);
-    reports.push(await runSimulation({ ...simOptions(s, c, progress ? (f) => progress(i + 1, total, c.name, f) : undefined), name: c.name, baseline }));
+    // built without the baseline, then given it: the same steps as on worker threads, so the same bytes
+    const report = await runSimulation({ ...simOptions(s, c, progress ? (f) => progress(i + 1, total, c.name, f) : undefined), name: c.name, baseline: 'none' });
+    reports.push(applyBaseline(report, baseline));
+    progress?.(i + 1, total, c.name, 1);
   }
   return reports;
 }
+
+export const BASELINE_LABEL = 'no-promotion baseline';
+export const NO_PROMOTION: ConfigUnderTest = { name: 'no-promotion', mode: 'default', stickyReady: false, tunables: {}, plugins: [] };

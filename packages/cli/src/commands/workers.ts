@@ -1,0 +1,69 @@
+import { availableParallelism } from 'node:os';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { ConfigError, PghotError } from '@pghot/core';
+import { applyBaseline, type BaselineSummary, type RunReport } from '@pghot/sim';
+import { Piscina } from 'piscina';
+import type { StepProgress } from '../progress.js';
+import { BASELINE_LABEL, type ConfigRecipe, type ConfigUnderTest, type Scenario } from './simulate.js';
+
+/** What a worker thread needs for one simulation: plain data (a machine spec, not the machine; a recipe, not plugins). */
+export interface SimTask {
+  scenario: Omit<Scenario, 'machine' | 'traceWorkload'>;
+  /** null: the no-promotion baseline. */
+  config: { name: string; recipe: ConfigRecipe } | null;
+  progress: MessagePort;
+}
+
+/** What comes back: a report without the baseline, or the baseline's summary; or an error that keeps its kind (its exit code). */
+export type SimTaskResult = { report: RunReport } | { baseline: BaselineSummary } | { error: { message: string; kind: 'config' | 'pghot' | 'other'; code: string | undefined } };
+
+/** The default for --jobs: PGHOT_JOBS, else every core. */
+export function defaultJobs(env: Record<string, string | undefined>): number {
+  const n = Number(env.PGHOT_JOBS);
+  return Number.isInteger(n) && n >= 1 ? n : availableParallelism();
+}
+
+/** From source (tsx) the worker module is sim-worker.ts, loaded as the CLI is; built, sim-worker.js. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER = new URL(FROM_SOURCE ? './sim-worker.ts' : './sim-worker.js', import.meta.url).href;
+
+/**
+ * The baseline and every configuration at once on up to `jobs` worker threads (piscina). Each
+ * report is built without the baseline in its worker and given it here, as the serial path does,
+ * so the bytes are the same however many threads ran them; results keep the configurations' order.
+ */
+export async function runConfigsOnWorkers(s: Scenario, configs: readonly ConfigUnderTest[], jobs: number, progress?: StepProgress): Promise<RunReport[]> {
+  const { machine: _built, traceWorkload: _none, ...scenario } = s;
+  const total = configs.length + 1;
+  const pool = new Piscina<SimTask, SimTaskResult>({
+    filename: WORKER,
+    minThreads: 1,
+    maxThreads: Math.min(jobs, total),
+    ...(FROM_SOURCE ? { execArgv: ['--conditions=@pghot/source', '--import', 'tsx'] } : {}),
+  });
+  const run = async (index: number, label: string, config: SimTask['config']): Promise<SimTaskResult> => {
+    const { port1, port2 } = new MessageChannel();
+    port1.on('message', (fraction: number) => progress?.(index, total, label, fraction));
+    try {
+      const result = await pool.run({ scenario, config, progress: port2 }, { transferList: [port2] });
+      progress?.(index, total, label, 1);
+      if ('error' in result) {
+        const { message, kind, code } = result.error;
+        throw kind === 'config' ? new ConfigError(message, { code: code ?? 'PGHOT_CONFIG' }) : kind === 'pghot' ? new PghotError(message, { code: code ?? 'PGHOT' }) : new Error(message);
+      }
+      return result;
+    } finally {
+      port1.close();
+    }
+  };
+  try {
+    const [baseline, ...runs] = await Promise.all([
+      run(0, BASELINE_LABEL, null),
+      ...configs.map((c, i) => run(i + 1, c.name, { name: c.name, recipe: c.recipe! })),
+    ]);
+    const summary = (baseline as { baseline: BaselineSummary }).baseline;
+    return runs.map((r) => applyBaseline((r as { report: RunReport }).report, summary));
+  } finally {
+    await pool.destroy();
+  }
+}

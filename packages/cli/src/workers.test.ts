@@ -1,0 +1,34 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runTestCli } from './test-cli.js';
+
+const SMALL = ['--workload', 'phase-shift', '--set', 'workload.accessesPerThread=3000000', '--set', 'workload.periodS=0.3', '--set', 'workload.footprintMiB=96'];
+
+describe('--jobs: configurations on worker threads', () => {
+  it('gives the same bytes as one after the other, JSON and HTML, from built-ins and config files alike', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pghot-jobs-'));
+    writeFileSync(path.join(dir, 'package.json'), '{"name":"p","type":"module"}');
+    writeFileSync(path.join(dir, 'tuned.yaml'), 'name: tuned\nmode: precision\ntunables:\n  freq_threshold: 3\n');
+    const argv = (jobs: string, html: string) => ['compare', ...SMALL, '--config', 'tuned.yaml', '--policies', 'pghot,numab2,hemem', '--format', 'json', '--jobs', jobs, '--html', html];
+    const serial = await runTestCli(argv('1', 'serial.html'), { cwd: dir });
+    const parallel = await runTestCli(argv('3', 'parallel.html'), { cwd: dir });
+    expect([serial.code, parallel.code]).toEqual([0, 0]);
+    expect(parallel.stdout).toBe(serial.stdout);
+    expect(JSON.parse(parallel.stdout).map((r: { name: string }) => r.name)).toEqual(['tuned', 'pghot', 'numab2', 'hemem']);
+    expect(readFileSync(path.join(dir, 'parallel.html'), 'utf8')).toBe(readFileSync(path.join(dir, 'serial.html'), 'utf8'));
+    // PGHOT_JOBS is the default
+    const env = await runTestCli(['compare', ...SMALL, '--policies', 'pghot', '--format', 'json'], { cwd: dir, env: { PGHOT_JOBS: '2' } });
+    expect(env.stdout).toBe((await runTestCli(['compare', ...SMALL, '--policies', 'pghot', '--format', 'json', '--jobs', '1'], { cwd: dir })).stdout);
+  }, 180_000);
+
+  it('an error in a worker keeps its exit code and its one line', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pghot-jobs-'));
+    writeFileSync(path.join(dir, 'package.json'), '{"name":"p","type":"module"}');
+    // fits the check before the run (the footprint), not the machine once running: out of memory on a bound node
+    const r = await runTestCli(['compare', ...SMALL, '--placement', 'bind:0', '--policies', 'pghot', '--jobs', '2'], { cwd: dir });
+    expect(r.stderr).toBe('pghot: out of memory: node 0 (bind) is full (workload "phase-shift")\n');
+    expect(r.code).toBe(1);
+  }, 60_000);
+});

@@ -2,6 +2,7 @@ import type { RunReport } from '@pghot/sim';
 import type { SamplesReport } from '@pghot/source-hwsample';
 import type { DamonReport } from '@pghot/trace';
 import Table from 'cli-table3';
+import type { sweepSummary } from './commands/sweep.js';
 import pc from 'picocolors';
 
 export type Format = 'table' | 'json';
@@ -155,4 +156,17 @@ export function configTable(config: Record<string, unknown>): string {
   };
   walk('', config);
   return t.toString();
+}
+
+/** A sweep's summary: the best configuration per machine and workload, then each tunable's effect on the hit ratio. */
+export function sweepTable(summary: ReturnType<typeof sweepSummary>): string {
+  const best = table(['machine / workload', 'best (by estimated time)', 'time ms', 'hit %', 'of'], false);
+  for (const b of summary.best) best.push([b.scenario, b.best, b.timeMs.toFixed(1), pct(b.hitRatio), b.configurations]);
+  const parts = [best.toString()];
+  if (summary.sensitivity.length > 0) {
+    const sens = table(['tunable', 'mean hit % by value', 'range (points)'], false);
+    for (const s of summary.sensitivity) sens.push([s.tunable, s.means.map((m) => `${m.value}: ${pct(m.hitRatio)}`).join('  '), (s.range * 100).toFixed(1)]);
+    parts.push(sens.toString());
+  }
+  return parts.join('\n');
 }

@@ -27,9 +27,10 @@ import {
   type ScenarioFlags,
 } from './commands/simulate.js';
 import { defaultJobs } from './commands/workers.js';
+import { resolveOutput, runSweep, sweepSummary } from './commands/sweep.js';
 import { parseDuration, runLive, type LiveSource } from './commands/live.js';
 import { recordLackey } from './commands/record.js';
-import { compareTable, configTable, damonTable, reportJson, runTable, samplesTable, type Format } from './output.js';
+import { compareTable, configTable, damonTable, reportJson, runTable, samplesTable, sweepTable, type Format } from './output.js';
 import { clearProgressLine, createProgress } from './progress.js';
 import { checkOutputPath, writeOutputFile } from './write-output.js';
 import { readReportInput, writeReport, type LiveReport, type ReportFormat, type ReportInput } from './report/index.js';
@@ -256,6 +257,26 @@ export function createProgram(io: Io): Command {
       progress?.done();
       emit(io, opts.output, format === 'json' ? `${reportJson(reports)}\n` : `${compareTable(reports, colorFor(io, opts), opts.wide)}\n`);
       emitHtml(io, html, { file: 'pghot compare', kind: 'runs', runs: reports });
+    });
+
+  program
+    .command('sweep')
+    .description('run a grid of configurations (machines × workloads × seeds × policies × sources × tunables, from a JSON/YAML/JS file) on every core; each finished run is appended to a JSON-lines file, so a killed sweep goes on with --resume; prints the best configuration per workload and the hit ratio\'s sensitivity to each tunable')
+    .argument('<file>', 'the sweep file (docs/sweeps.md)')
+    .option('-o, --output <file>', 'the results, one JSON line per run (default: FILE.results.jsonl beside the current directory\'s name of FILE)')
+    .option('--resume', 'go on with an existing results file: runs already in it are not run again')
+    .option('--jobs <n>', 'worker threads (default: $PGHOT_JOBS, else every core)', intOption('--jobs', 1))
+    .addOption(new Option('--format <format>', 'the summary: table for people, json for tools (default: table on a terminal, else json)').choices(['table', 'json'] as const))
+    .action(async (file: string, opts: { output?: string; resume?: true; jobs?: number; format?: Format }) => {
+      const sweepFile = path.resolve(io.cwd, file);
+      const output = resolveOutput(io.cwd, opts.output, file);
+      refuseOutputOverInput(output, [sweepFile], '--output');
+      const progress = createProgress(io);
+      const result = await runSweep({ file: sweepFile, output, resume: opts.resume === true, cwd: io.cwd, jobs: opts.jobs ?? defaultJobs(io.env), progress: progress?.step, notice: (l) => io.stderr(`${l}\n`) });
+      progress?.done();
+      io.stderr(`pghot sweep: ${result.runs.length} runs in ${path.relative(io.cwd, output) || output} (${result.ran} run now, ${result.resumed} from before)\n`);
+      const summary = sweepSummary(result.lines);
+      io.stdout(resolveFormat(opts.format, io) === 'json' ? `${JSON.stringify(summary, null, 2)}\n` : `${sweepTable(summary)}\n`);
     });
 
   program

@@ -283,8 +283,14 @@ export function simOptions(s: Scenario, c: ConfigUnderTest, onProgress?: (fracti
 }
 
 /** Run each configuration on the scenario, sharing one no-promotion baseline (run 1 of N+1). */
-export async function runConfigs(s: Scenario, configs: readonly ConfigUnderTest[], progress?: StepProgress, jobs = 1): Promise<RunReport[]> {
-  if (jobs > 1 && s.traceWorkload === undefined && configs.every((c) => c.recipe)) return runConfigsOnWorkers(s, configs, jobs, progress);
+export async function runConfigs(
+  s: Scenario,
+  configs: readonly ConfigUnderTest[],
+  progress?: StepProgress,
+  jobs = 1,
+  onReport?: (index: number, report: RunReport) => void,
+): Promise<RunReport[]> {
+  if (jobs > 1 && s.traceWorkload === undefined && configs.every((c) => c.recipe)) return runConfigsOnWorkers(s, configs, jobs, progress, onReport);
   const total = configs.length + 1;
   progress?.(0, total, BASELINE_LABEL, 0);
   const baseline = summarizeBaseline(await runBaseline(simOptions(s, NO_PROMOTION, progress ? (f) => progress(0, total, BASELINE_LABEL, f) : undefined)));
@@ -295,6 +301,7 @@ export async function runConfigs(s: Scenario, configs: readonly ConfigUnderTest[
     // built without the baseline, then given it: the same steps as on worker threads, so the same bytes
     const report = await runSimulation({ ...simOptions(s, c, progress ? (f) => progress(i + 1, total, c.name, f) : undefined), name: c.name, baseline: 'none' });
     reports.push(applyBaseline(report, baseline));
+    onReport?.(i, reports[i]!);
     progress?.(i + 1, total, c.name, 1);
   }
   return reports;

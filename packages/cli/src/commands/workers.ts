@@ -32,7 +32,13 @@ const WORKER = new URL(FROM_SOURCE ? './sim-worker.ts' : './sim-worker.js', impo
  * report is built without the baseline in its worker and given it here, as the serial path does,
  * so the bytes are the same however many threads ran them; results keep the configurations' order.
  */
-export async function runConfigsOnWorkers(s: Scenario, configs: readonly ConfigUnderTest[], jobs: number, progress?: StepProgress): Promise<RunReport[]> {
+export async function runConfigsOnWorkers(
+  s: Scenario,
+  configs: readonly ConfigUnderTest[],
+  jobs: number,
+  progress?: StepProgress,
+  onReport?: (index: number, report: RunReport) => void,
+): Promise<RunReport[]> {
   const { machine: _built, traceWorkload: _none, ...scenario } = s;
   const total = configs.length + 1;
   const pool = new Piscina<SimTask, SimTaskResult>({
@@ -57,12 +63,16 @@ export async function runConfigsOnWorkers(s: Scenario, configs: readonly ConfigU
     }
   };
   try {
-    const [baseline, ...runs] = await Promise.all([
-      run(0, BASELINE_LABEL, null),
-      ...configs.map((c, i) => run(i + 1, c.name, { name: c.name, recipe: c.recipe! })),
-    ]);
-    const summary = (baseline as { baseline: BaselineSummary }).baseline;
-    return runs.map((r) => applyBaseline((r as { report: RunReport }).report, summary));
+    const baseline = run(0, BASELINE_LABEL, null).then((r) => (r as { baseline: BaselineSummary }).baseline);
+    // each report as soon as it and the baseline are done (a sweep appends it then)
+    return await Promise.all(
+      configs.map(async (c, i) => {
+        const result = await run(i + 1, c.name, { name: c.name, recipe: c.recipe! });
+        const report = applyBaseline((result as { report: RunReport }).report, await baseline);
+        onReport?.(i, report);
+        return report;
+      }),
+    );
   } finally {
     await pool.destroy();
   }

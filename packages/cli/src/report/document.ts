@@ -63,6 +63,7 @@ export function readReportInput(file: string): ReportInput {
   } catch (e) {
     throw new ConfigError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : ioReason(e)}`, { code: 'PGHOT_REPORT' });
   }
+  if (text.startsWith('{"kind":"sweep-run"')) return fromSweepResults(file, text);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -70,6 +71,23 @@ export function readReportInput(file: string): ReportInput {
     throw new ConfigError(`${file}: not JSON (${(e as Error).message.split('\n')[0]}): give the output of pghot run, compare or live with --format json`, { code: 'PGHOT_REPORT' });
   }
   return fromJson(file, json);
+}
+
+/** A sweep's results (`pghot sweep`): one JSON line per run, each with its report. */
+function fromSweepResults(file: string, text: string): ReportInput {
+  const lines = text.split('\n').filter((l) => l !== '');
+  const runs = lines.map((line, i) => {
+    let parsed: { kind?: unknown; report?: unknown };
+    try {
+      parsed = JSON.parse(line) as { kind?: unknown; report?: unknown };
+    } catch {
+      throw new ConfigError(`${file}:${i + 1}: not a JSON line of a sweep's results`, { code: 'PGHOT_REPORT' });
+    }
+    const r = runSchema.safeParse(parsed.report);
+    if (parsed.kind !== 'sweep-run' || !r.success) throw new ConfigError(`${file}:${i + 1}: ${r.success ? 'not a sweep run' : formatIssues(r.error.issues, 'report.')}`, { code: 'PGHOT_REPORT' });
+    return r.data as unknown as RunReport;
+  });
+  return { file, kind: 'runs', runs };
 }
 
 export function fromJson(file: string, json: unknown): ReportInput {

@@ -120,6 +120,8 @@ export interface RunSection {
 export interface ComparisonGroup {
   id: string;
   title: string;
+  /** Why some runs have no section of their own, or null. */
+  note: string | null;
   table: ComparisonRows;
   charts: ChartSpec[];
   runs: RunSection[];
@@ -136,6 +138,9 @@ export interface ReportDocument {
   groups: ComparisonGroup[];
   live: LiveSection[];
 }
+
+/** Runs in a group with their own section and charts (more: the fastest ones). */
+export const MAX_RUN_SECTIONS = 12;
 
 /** Runs of one machine, workload and seed are compared side by side; each run has its own charts. */
 export function buildDocument(inputs: readonly ReportInput[], cwd: string): ReportDocument {
@@ -163,12 +168,15 @@ export function buildDocument(inputs: readonly ReportInput[], cwd: string): Repo
   const built: ComparisonGroup[] = [...groups.values()].map((runs) => {
     const first = runs[0]!;
     const id = unique(slug(`${first.workload.name}-on-${first.machine.name}`));
+    // a sweep's group can hold hundreds of runs: their own charts only for the fastest few
+    const own = runs.length <= MAX_RUN_SECTIONS ? runs : [...runs].sort((a, b) => a.estimatedTimeNs - b.estimatedTimeNs).slice(0, MAX_RUN_SECTIONS);
     return {
       id,
       title: `${first.workload.name} on ${first.machine.name} (seed ${first.workload.seed})`,
+      note: own.length < runs.length ? `${runs.length} runs: the ${MAX_RUN_SECTIONS} fastest have their own charts below; the table and the charts side by side have them all` : null,
       table: comparisonRows(runs),
       charts: comparisonCharts(runs, `${id}-compare`),
-      runs: runs.map((r) => {
+      runs: own.map((r) => {
         const runId = unique(`${id}-${slug(r.name)}`);
         return { id: runId, report: r, charts: runCharts(r, runId) };
       }),

@@ -56,6 +56,7 @@ function groupHtml(g: ComparisonGroup): string {
     t.note ? `<p class="note">${escapeHtml(t.note)}</p>` : '',
     `<p class="caption">${escapeHtml(t.oraclesTitle)}</p>`,
     table(t.oracleHead, t.oracleRows, 'summary'),
+    g.note ? `<p class="note">${escapeHtml(g.note)}</p>` : '',
     ...g.charts.map(chartDiv),
     ...g.runs.map((r) => [`<section id="${r.id}" class="run"><h3>${escapeHtml(r.report.name)}</h3>`, runDetails(r.report), ...r.charts.map(chartDiv), '</section>'].join('\n')),
     '</section>',

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runTestCli } from '../test-cli.js';
+import { buildDocument, fromJson } from './document.js';
 import { minMaxDownsample } from './downsample.js';
 import { smallComparison, smallLive } from './test-reports.js';
 
@@ -127,6 +128,16 @@ describe('pghot report', () => {
     const cells = c.runs[0]!.heatmap.virtual.accesses.flat().length;
     expect((heat.match(/<path /g) ?? []).length).toBeGreaterThanOrEqual(cells);
   }, 120_000);
+
+  it('gives a group of more than 12 runs (a sweep) sections for its 12 fastest, and says so', () => {
+    const runs = Array.from({ length: 13 }, (_, i) => ({ ...c.runs[0]!, name: `run ${i}`, estimatedTimeNs: 1e9 + (i === 5 ? 1e9 : i) }));
+    const doc = buildDocument([fromJson('sweep.jsonl', runs)], c.dir);
+    expect(doc.groups).toHaveLength(1);
+    expect(doc.groups[0]!.runs.map((r) => r.report.name)).toEqual(['run 0', 'run 1', 'run 2', 'run 3', 'run 4', 'run 6', 'run 7', 'run 8', 'run 9', 'run 10', 'run 11', 'run 12']);
+    expect(doc.groups[0]!.note).toBe('13 runs: the 12 fastest have their own charts below; the table and the charts side by side have them all');
+    expect(doc.groups[0]!.table.rows).toHaveLength(13);
+    expect(doc.groups[0]!.charts[0]!.series).toHaveLength(13 + 1); // every run, and no promotion
+  });
 
   it('refuses what it cannot plot with one line and exit 2, and writes nothing', async () => {
     const dir = c.dir;

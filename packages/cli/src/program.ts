@@ -286,8 +286,9 @@ export function createProgram(io: Io): Command {
     .addOption(new Option('--format <format>', 'html: one page; svg: one SVG file per chart, rendered without a browser').choices(['html', 'svg'] as const).default('html' as const))
     .option('-o, --output <path>', 'the HTML file, or with --format svg the directory (default: pghot-report.html, pghot-report-svg)')
     .option('--svg <dir>', 'the same as --format svg --output DIR')
-    .action(async (files: string[], opts: { format: ReportFormat; output?: string; svg?: string }) => {
+    .action(async (files: string[], opts: { format: ReportFormat; output?: string; svg?: string }, cmd: { getOptionValueSource(name: string): string | undefined }) => {
       if (opts.svg !== undefined && opts.output !== undefined) throw usage('--svg DIR and --output both name the output: give one');
+      if (opts.svg !== undefined && cmd.getOptionValueSource('format') === 'cli' && opts.format === 'html') throw usage('--svg DIR writes SVG files, and --format html asks for a page: give one');
       const format: ReportFormat = opts.svg !== undefined ? 'svg' : opts.format;
       const out = path.resolve(io.cwd, opts.svg ?? opts.output ?? (format === 'svg' ? 'pghot-report-svg' : 'pghot-report.html'));
       const inputs = files.map((f) => path.resolve(io.cwd, f));

@@ -65,7 +65,6 @@ export async function runConfigsOnWorkers(
   try {
     const baseline = run(0, BASELINE_LABEL, null).then((r) => (r as { baseline: BaselineSummary }).baseline);
     baseline.catch(() => {}); // its failure reaches the caller through the runs that await it
-
     // each report as soon as it and the baseline are done (a sweep appends it then)
     return await Promise.all(
       configs.map(async (c, i) => {

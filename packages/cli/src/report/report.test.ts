@@ -155,6 +155,7 @@ describe('pghot report', () => {
       [['report', 'missing.json'], `pghot: cannot read ${dir}/missing.json: no such file\n`],
       [['report', 'runs.json', '-o', 'runs.json'], `pghot: --output ${dir}/runs.json is the input ${dir}/runs.json: pghot never overwrites an input\n`],
       [['report', 'runs.json', '-o', 'x.html', '--svg', 'd'], 'pghot: --svg DIR and --output both name the output: give one\n'],
+      [['report', 'runs.json', '--format', 'html', '--svg', 'd'], 'pghot: --svg DIR writes SVG files, and --format html asks for a page: give one\n'],
       [['run', '--samples', 'runs.json', '--html', 'x.html'], "pghot: --html plots a run's time series, which a replay of --samples does not have\n"],
       [['compare', '--policies', 'pghot', '-o', 'x.html', '--html', 'x.html'], 'pghot: --html and -o both name x.html: give the report another file\n'],
     ];

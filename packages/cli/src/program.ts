@@ -263,7 +263,7 @@ export function createProgram(io: Io): Command {
     .command('sweep')
     .description('run a grid of configurations (machines × workloads × seeds × policies × sources × tunables, from a JSON/YAML/JS file) on every core; each finished run is appended to a JSON-lines file, so a killed sweep goes on with --resume; prints the best configuration per workload and the hit ratio\'s sensitivity to each tunable')
     .argument('<file>', 'the sweep file (docs/sweeps.md)')
-    .option('-o, --output <file>', 'the results, one JSON line per run (default: FILE.results.jsonl beside the current directory\'s name of FILE)')
+    .option('-o, --output <file>', 'the results, one JSON line per run (default: NAME.results.jsonl in the current directory, for sweep file NAME.yaml)')
     .option('--resume', 'go on with an existing results file: runs already in it are not run again')
     .option('--jobs <n>', 'worker threads (default: $PGHOT_JOBS, else every core)', intOption('--jobs', 1))
     .addOption(new Option('--format <format>', 'the summary: table for people, json for tools (default: table on a terminal, else json)').choices(['table', 'json'] as const))

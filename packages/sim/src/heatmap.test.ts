@@ -1,36 +1,9 @@
-import { definePlugin, PGHOT_SRC } from '@pghot/core';
 import { describe, expect, it } from 'vitest';
 import { HeatmapRecorder } from './heatmap.js';
-import { buildMachine, type MachineSpec } from './machine.js';
+import { buildMachine } from './machine.js';
 import { buildReport } from './report.js';
-import { getSim, Simulation } from './sim.js';
-
-/** DRAM node 0 with 2 pages and CPU 0; CXL node 1 with 4 pages. No CPU time, 1 ns page copies. */
-const TINY: MachineSpec = {
-  name: 'tiny',
-  nodes: [
-    { id: 0, tier: 0, capacityMiB: 2 / 256, cpus: [0], watermarkPages: { min: 0, low: 0, high: 0, promo: 2 } },
-    { id: 1, tier: 1, capacityMiB: 4 / 256, watermarkPages: { min: 0, low: 0, high: 0, promo: 0 } },
-  ],
-  latencyNs: [
-    [100, 300],
-    [300, 300],
-  ],
-  cpuNsPerAccess: 0,
-  migrationBandwidthMBps: 4_096_000,
-  migrationFixedNs: 0,
-};
-
-const reportAt = (vpage: number, times: number[]) =>
-  definePlugin({
-    name: 'test-source',
-    kind: 'source',
-    apply(engine) {
-      engine.hooks.tick.tap('test-source', ({ now }) => {
-        if (times.includes(now)) engine.recordAccess(getSim(engine)!.processes[0]!.pte[vpage]!, 0, PGHOT_SRC.hintfaults, now);
-      });
-    },
-  });
+import { Simulation } from './sim.js';
+import { reportAt, TINY } from './test-fixtures.js';
 
 describe('the heatmap and the per-interval series', () => {
   it('count every access in its (time, virtual page) and (time, physical page) cell, and the promotion where it came from', async () => {

@@ -1,40 +1,11 @@
-import { definePlugin, PGHOT_SRC, Topology } from '@pghot/core';
+import { Topology } from '@pghot/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildMachine, type MachineSpec } from './machine.js';
 import { runBaseline, runSimulation } from './run.js';
-import { getSim, Simulation } from './sim.js';
+import { Simulation } from './sim.js';
+import { reportAt, TINY } from './test-fixtures.js';
 import { createWorkload, threadsForMachine } from './workloads.js';
-
-/** DRAM node 0 with 2 pages and CPU 0; CXL node 1 with 4 pages. No CPU time, 1 ns page copies. */
-const TINY: MachineSpec = {
-  name: 'tiny',
-  nodes: [
-    { id: 0, tier: 0, capacityMiB: 2 / 256, cpus: [0], watermarkPages: { min: 0, low: 0, high: 0, promo: 2 } },
-    { id: 1, tier: 1, capacityMiB: 4 / 256, watermarkPages: { min: 0, low: 0, high: 0, promo: 0 } },
-  ],
-  latencyNs: [
-    [100, 300],
-    [300, 300],
-  ],
-  cpuNsPerAccess: 0,
-  migrationBandwidthMBps: 4_096_000,
-  migrationFixedNs: 0,
-};
-
-/** A test source: at each of `times` (ms) it reports one access to virtual page `vpage`. */
-const reportAt = (vpage: number, times: number[]) =>
-  definePlugin({
-    name: 'test-source',
-    kind: 'source',
-    apply(engine) {
-      engine.hooks.tick.tap('test-source', ({ now }) => {
-        if (!times.includes(now)) return;
-        const sim = getSim(engine)!;
-        engine.recordAccess(sim.processes[0]!.pte[vpage]!, 0, PGHOT_SRC.hintfaults, now);
-      });
-    },
-  });
 
 describe('small exact scenarios', () => {
   it('first touch fills the 2-page DRAM, then CXL: exact hits and time without promotion', async () => {

@@ -152,7 +152,8 @@ export async function runSweep(o: SweepOptions): Promise<{ runs: SweepRun[]; lin
     const exists = (e as NodeJS.ErrnoException).code === 'EEXIST';
     throw new ConfigError(exists ? `${o.output} exists: --resume to go on with it, or another --output` : `cannot write ${o.output}: ${ioReason(e)}`, { code: 'PGHOT_SWEEP', file: o.output });
   }
-  const lines = new Map(finished.lines);
+  const lines = finished.lines;
+  const resumed = lines.size;
   let ran = 0;
   try {
     ftruncateSync(fd, finished.goodBytes); // an unfinished last line goes
@@ -162,7 +163,7 @@ export async function runSweep(o: SweepOptions): Promise<{ runs: SweepRun[]; lin
       writeSync(fd, bytes, 0, bytes.length, position);
       position += bytes.length;
     };
-    if (finished.lines.size > 0) o.notice(`pghot sweep: ${finished.lines.size} of ${runs.length} runs already in ${o.output}: not run again`);
+    if (resumed > 0) o.notice(`pghot sweep: ${resumed} of ${runs.length} runs already in ${o.output}: not run again`);
     // one scenario (machine, workload, seed) at a time: its configurations share a baseline
     const groups = new Map<string, SweepRun[]>();
     for (const r of runs) {
@@ -196,7 +197,7 @@ export async function runSweep(o: SweepOptions): Promise<{ runs: SweepRun[]; lin
   const out = new OutputFile(o.output);
   out.write(`${ordered.join('\n')}\n`);
   out.commit();
-  return { runs, lines: ordered.map((l) => JSON.parse(l) as SweepLine), ran, resumed: finished.lines.size };
+  return { runs, lines: ordered.map((l) => JSON.parse(l) as SweepLine), ran, resumed };
 }
 
 /** The best configuration per machine and workload, and how much each tunable moves the hit ratio. */

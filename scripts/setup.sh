@@ -4,7 +4,7 @@
 # `npm install -g pnpm` fails with EEXIST), and as a user whose npm global prefix is not writable.
 # pnpm comes from, in order: a pnpm on PATH that reports the pinned version (corepack's shim does,
 # from package.json's packageManager), else a copy installed by npm into .tools/ in this checkout.
-# With --test, the programs the tests run are installed where missing (valgrind, perf, gcc, chromium; as root).
+# With --test, the programs the tests run are installed where missing (valgrind, perf, gcc, chromium, redis-server; as root).
 # Usage: sh scripts/setup.sh [--test]
 set -eu
 cd "$(dirname "$0")/.."

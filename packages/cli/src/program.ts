@@ -27,6 +27,7 @@ import {
   type ScenarioFlags,
 } from './commands/simulate.js';
 import { defaultJobs } from './commands/workers.js';
+import { queueConnection, runQueueWorker } from './commands/queue.js';
 import { resolveOutput, runSweep, sweepSummary } from './commands/sweep.js';
 import { parseDuration, runLive, type LiveSource } from './commands/live.js';
 import { recordLackey } from './commands/record.js';
@@ -266,17 +267,40 @@ export function createProgram(io: Io): Command {
     .option('-o, --output <file>', 'the results, one JSON line per run (default: NAME.results.jsonl in the current directory, for sweep file NAME.yaml)')
     .option('--resume', 'go on with an existing results file: runs already in it are not run again')
     .option('--jobs <n>', 'worker threads (default: $PGHOT_JOBS, else every core)', intOption('--jobs', 1))
+    .option('--queue <url>', 'redis://HOST:PORT: put the runs in a BullMQ queue for `pghot worker` processes on any number of hosts, and collect their results here')
     .addOption(new Option('--format <format>', 'the summary: table for people, json for tools (default: table on a terminal, else json)').choices(['table', 'json'] as const))
-    .action(async (file: string, opts: { output?: string; resume?: true; jobs?: number; format?: Format }) => {
+    .action(async (file: string, opts: { output?: string; resume?: true; jobs?: number; queue?: string; format?: Format }) => {
+      if (opts.queue !== undefined && opts.jobs !== undefined) throw usage('--jobs and --queue: with --queue the runs go to the workers, each with its own --jobs');
+      if (opts.queue !== undefined) queueConnection(opts.queue);
       const sweepFile = path.resolve(io.cwd, file);
       const output = resolveOutput(io.cwd, opts.output, file);
       refuseOutputOverInput(output, [sweepFile], '--output');
       const progress = createProgress(io);
-      const result = await runSweep({ file: sweepFile, output, resume: opts.resume === true, cwd: io.cwd, jobs: opts.jobs ?? defaultJobs(io.env), progress: progress?.step, notice: (l) => io.stderr(`${l}\n`) });
+      const result = await runSweep({ file: sweepFile, output, resume: opts.resume === true, cwd: io.cwd, jobs: opts.jobs ?? defaultJobs(io.env), queue: opts.queue, progress: progress?.step, notice: (l) => io.stderr(`${l}\n`) });
       progress?.done();
       io.stderr(`pghot sweep: ${result.runs.length} runs in ${path.relative(io.cwd, output) || output} (${result.ran} run now, ${result.resumed} from before)\n`);
       const summary = sweepSummary(result.lines);
       io.stdout(resolveFormat(opts.format, io) === 'json' ? `${JSON.stringify(summary, null, 2)}\n` : `${sweepTable(summary)}\n`);
+    });
+
+  program
+    .command('worker')
+    .description('run the simulations of `pghot sweep --queue` from a BullMQ queue on Redis, on this host\'s threads, until stopped (SIGINT, SIGTERM); start one on every host that should help')
+    .requiredOption('--queue <url>', 'redis://HOST:PORT, as given to pghot sweep')
+    .option('--jobs <n>', 'simulations at once (default: $PGHOT_JOBS, else every core)', intOption('--jobs', 1))
+    .option('--lock-duration <ms>', 'a job whose worker stops renewing its lock for this long (the worker died) is run again by another', intOption('--lock-duration', 1000), 30_000)
+    .action(async (opts: { queue: string; jobs?: number; lockDuration: number }) => {
+      const stop = new Promise<void>((resolve) => {
+        const signals = ['SIGINT', 'SIGTERM'] as const;
+        const onSignal = () => {
+          for (const s of signals) process.off(s, onSignal);
+          io.stderr('pghot worker: stopping after the running jobs\n');
+          resolve();
+        };
+        for (const s of signals) process.on(s, onSignal);
+      });
+      const result = await runQueueWorker({ url: opts.queue, jobs: opts.jobs ?? defaultJobs(io.env), cwd: io.cwd, lockDurationMs: opts.lockDuration, log: (l) => io.stderr(`${l}\n`), stop });
+      io.stderr(`pghot worker: stopped after ${result.ran} run${result.ran === 1 ? '' : 's'}\n`);
     });
 
   program

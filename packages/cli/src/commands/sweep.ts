@@ -1,11 +1,13 @@
-import { closeSync, constants, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, constants, ftruncateSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, formatIssues, TUNABLE_NAMES, type TunableName } from '@pghot/core';
+import { ConfigError, CORE_VERSION, formatIssues, TUNABLE_NAMES, type TunableName } from '@pghot/core';
 import type { RunReport } from '@pghot/sim';
 import { ioReason, OutputFile } from '@pghot/trace';
 import { cosmiconfig } from 'cosmiconfig';
 import { z } from 'zod';
 import type { StepProgress } from '../progress.js';
+import { runGroupsOnQueue, type QueuedGroup } from './queue.js';
 import { configFromName, resolveScenario, resolveSources, runConfigs, type ConfigUnderTest } from './simulate.js';
 
 const workloadSchema = z.union([z.string().min(1), z.strictObject({ name: z.string().min(1), params: z.record(z.string(), z.unknown()).optional() })]);
@@ -130,6 +132,8 @@ export interface SweepOptions {
   resume: boolean;
   cwd: string;
   jobs: number;
+  /** redis://HOST:PORT: the runs go to `pghot worker`s through this queue instead of this host's threads. */
+  queue?: string | undefined;
   progress?: StepProgress | undefined;
   notice: (line: string) => void;
 }
@@ -164,13 +168,21 @@ export async function runSweep(o: SweepOptions): Promise<{ runs: SweepRun[]; lin
       position += bytes.length;
     };
     if (resumed > 0) o.notice(`pghot sweep: ${resumed} of ${runs.length} runs already in ${o.output}: not run again`);
-    // one scenario (machine, workload, seed) at a time: its configurations share a baseline
+    // by scenario (machine, workload, seed): its configurations share a baseline
     const groups = new Map<string, SweepRun[]>();
     for (const r of runs) {
       if (lines.has(r.id)) continue;
       const key = JSON.stringify([r.machine, r.workload, r.seed]);
       groups.set(key, [...(groups.get(key) ?? []), r]);
     }
+    const onReport = (r: SweepRun, report: RunReport) => {
+      const { id, index, ...run } = r;
+      const line = JSON.stringify({ kind: 'sweep-run', id, index, run, report } satisfies SweepLine);
+      append(line);
+      lines.set(id, line);
+      ran++;
+    };
+    const prepared: QueuedGroup[] = [];
     for (const group of groups.values()) {
       const first = group[0]!;
       const scenario = resolveScenario({ set: [] }, { machine: first.machine, workload: first.workload, seed: first.seed, ...(sweep.sim ? { sim: sweep.sim } : {}) }, o.file);
@@ -180,15 +192,19 @@ export async function runSweep(o: SweepOptions): Promise<{ runs: SweepRun[]; lin
         const config = await configFromName(r.policy, o.cwd, r.tunables, sources);
         configs.push({ ...config, name: runLabel(r), recipe: { from: { name: r.policy }, cwd: o.cwd, overrides: r.tunables, sources: r.sources ?? undefined } });
       }
-      await runConfigs(scenario, configs, o.progress, o.jobs, (i, report) => {
-        const r = group[i]!;
-        const { id, index, ...run } = r;
-        const line = JSON.stringify({ kind: 'sweep-run', id, index, run, report } satisfies SweepLine);
-        append(line);
-        lines.set(id, line);
-        ran++;
-      });
+      prepared.push({ scenario, configs, onReport: (i, report) => onReport(group[i]!, report) });
     }
+    if (o.queue) {
+      // every scenario at once: the workers take what is free; the key keeps sweeps (and versions) apart
+      await runGroupsOnQueue(o.queue, createHash('sha256').update(JSON.stringify([CORE_VERSION, sweep])).digest('hex').slice(0, 16), prepared, o.notice, o.progress);
+    } else {
+      // one scenario at a time: its configurations share a baseline
+      for (const g of prepared) await runConfigs(g.scenario, g.configs, o.progress, o.jobs, g.onReport);
+    }
+  } catch (e) {
+    // a file this sweep created and put nothing in is not left behind
+    if (!o.resume && ran === 0) rmSync(o.output, { force: true });
+    throw e;
   } finally {
     closeSync(fd);
   }

@@ -27,6 +27,35 @@ export function defaultJobs(env: Record<string, string | undefined>): number {
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const WORKER = new URL(FROM_SOURCE ? './sim-worker.ts' : './sim-worker.js', import.meta.url).href;
 
+/** A pool of simulation threads (piscina); each task's progress comes back through a MessagePort. */
+export function createSimPool(threads: number) {
+  const pool = new Piscina<SimTask, SimTaskResult>({
+    filename: WORKER,
+    minThreads: 1,
+    maxThreads: threads,
+    // tsx by its path: a bare 'tsx' would resolve from the current directory, a user's project
+    ...(FROM_SOURCE ? { execArgv: ['--conditions=@pghot/source', '--import', import.meta.resolve('tsx')] } : {}),
+  });
+  return {
+    async run(task: Omit<SimTask, 'progress'>, onProgress?: (fraction: number) => void): Promise<SimTaskResult> {
+      const { port1, port2 } = new MessageChannel();
+      if (onProgress) port1.on('message', onProgress);
+      try {
+        return await pool.run({ ...task, progress: port2 }, { transferList: [port2] });
+      } finally {
+        port1.close();
+      }
+    },
+    destroy: () => pool.destroy(),
+  };
+}
+
+/** A worker's error again as what it was (a ConfigError exits 2). */
+export function rethrow(error: Extract<SimTaskResult, { error: unknown }>['error']): never {
+  const { message, kind, code } = error;
+  throw kind === 'config' ? new ConfigError(message, { code: code ?? 'PGHOT_CONFIG' }) : kind === 'pghot' ? new PghotError(message, { code: code ?? 'PGHOT' }) : new Error(message);
+}
+
 /**
  * The baseline and every configuration at once on up to `jobs` worker threads (piscina). Each
  * report is built without the baseline in its worker and given it here, as the serial path does,
@@ -41,26 +70,12 @@ export async function runConfigsOnWorkers(
 ): Promise<RunReport[]> {
   const { machine: _built, traceWorkload: _none, ...scenario } = s;
   const total = configs.length + 1;
-  const pool = new Piscina<SimTask, SimTaskResult>({
-    filename: WORKER,
-    minThreads: 1,
-    maxThreads: Math.min(jobs, total),
-    ...(FROM_SOURCE ? { execArgv: ['--conditions=@pghot/source', '--import', 'tsx'] } : {}),
-  });
+  const pool = createSimPool(Math.min(jobs, total));
   const run = async (index: number, label: string, config: SimTask['config']): Promise<SimTaskResult> => {
-    const { port1, port2 } = new MessageChannel();
-    port1.on('message', (fraction: number) => progress?.(index, total, label, fraction));
-    try {
-      const result = await pool.run({ scenario, config, progress: port2 }, { transferList: [port2] });
-      progress?.(index, total, label, 1);
-      if ('error' in result) {
-        const { message, kind, code } = result.error;
-        throw kind === 'config' ? new ConfigError(message, { code: code ?? 'PGHOT_CONFIG' }) : kind === 'pghot' ? new PghotError(message, { code: code ?? 'PGHOT' }) : new Error(message);
-      }
-      return result;
-    } finally {
-      port1.close();
-    }
+    const result = await pool.run({ scenario, config }, (fraction) => progress?.(index, total, label, fraction));
+    progress?.(index, total, label, 1);
+    if ('error' in result) rethrow(result.error);
+    return result;
   };
   try {
     const baseline = run(0, BASELINE_LABEL, null).then((r) => (r as { baseline: BaselineSummary }).baseline);

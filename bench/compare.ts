@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { summarize } from './summary.js';
 
 if (process.env.PGHOT_BENCH_COMPARE === '0') process.exit(0);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -27,3 +28,4 @@ if (parallel.out !== serial.out) throw new Error('compare --jobs: the output dif
 console.log(`  --jobs 1        ${serial.seconds.toFixed(1)} s`);
 console.log(`  --jobs ${cores}        ${parallel.seconds.toFixed(1)} s   (same bytes)`);
 console.log(`  speed-up        ${(serial.seconds / parallel.seconds).toFixed(2)}x   (bar: 1.7x on 2 cores)`);
+summarize({ what: `default comparison, --jobs ${cores} against --jobs 1 (s⁻¹)`, ts: 1 / parallel.seconds, c: 1 / serial.seconds, unit: 'runs/s', bar: 1.7, against: '--jobs 1' });

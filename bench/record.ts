@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPghot, PGHOT_SRC, type PghotMode } from '@pghot/core';
+import { summarize } from './summary.js';
 
 const PAGES = Number(process.env.PGHOT_BENCH_PAGES ?? 4_194_304);
 const ACCESSES = Number(process.env.PGHOT_BENCH_ACCESSES ?? 33_554_432);
@@ -52,7 +53,7 @@ function makeStream(pages: number, accesses: number): { pfns: Uint32Array; nows:
   return { pfns, nows };
 }
 
-function runTs(mode: PghotMode, pfns: Uint32Array, nows: Uint32Array): { mrecs: number; bytesPerPage: number; recorded: number } {
+function runTs(mode: PghotMode, pfns: Uint32Array, nows: Uint32Array | Float64Array): { mrecs: number; bytesPerPage: number; recorded: number } {
   const pghot = createPghot({
     mode,
     topology: { nodes: [{ id: 0, startPfn: 0, pages: LOWER_START, tier: 0, cpus: [0] }, { id: 1, startPfn: LOWER_START, pages: PAGES, tier: 1 }] },
@@ -81,6 +82,7 @@ function runC(mode: PghotMode): number | null {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+const pagesLabel = PAGES >= 1 << 26 ? `${PAGES / 2 ** 20} M pages (${(PAGES / 2 ** 18).toFixed(0)} GiB of lower tier)` : `${PAGES / 2 ** 20} M pages`;
 console.log(`record path: recordAccesses in batches of ${BATCH}, ${PAGES} lower-tier pages, ${ACCESSES} accesses, median of ${RUNS} runs`);
 const t = performance.now();
 const { pfns, nows } = makeStream(PAGES, ACCESSES);
@@ -96,4 +98,13 @@ for (const mode of ['default', 'precision'] as const) {
   console.log(
     `${mode.padEnd(10)} ${ts.toFixed(1).padStart(9)}  ${runs[0]!.bytesPerPage.toFixed(2).padStart(10)}  ${Number.isFinite(c) ? c.toFixed(1).padStart(8) : '     n/a'}  ${ratio}`,
   );
+  summarize({ what: `record, ${mode} mode, ${pagesLabel}`, ts, c: Number.isFinite(c) ? c : null, unit: 'Mrec/s', bar: 0.6 });
+  if (mode === 'default' && process.env.PGHOT_BENCH_F64 !== '0') {
+    // the same stream with Float64Array times (what a source computing ms in floating point sends)
+    const f64 = Float64Array.from(nows);
+    runTs(mode, pfns.subarray(0, Math.min(ACCESSES, 1 << 22)), f64);
+    const tsF64 = median(Array.from({ length: RUNS }, () => runTs(mode, pfns, f64).mrecs));
+    console.log(`  Float64Array now: ${tsF64.toFixed(1)} Mrec/s, ${(tsF64 / ts).toFixed(2)} of Uint32Array`);
+    summarize({ what: `record, Float64Array now against Uint32Array, ${pagesLabel}`, ts: tsF64, c: ts, unit: 'Mrec/s', bar: 0.95, against: 'Uint32Array now' });
+  }
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lackeyToPgtrace, PgtraceReader, readLackey } from '@pghot/trace';
+import { summarize } from './summary.js';
 
 const LINES = Number(process.env.PGHOT_BENCH_LINES ?? 10_000_000);
 const dir = mkdtempSync(path.join(tmpdir(), 'pghot-bench-trace-'));
@@ -67,4 +68,5 @@ reader.close();
 console.log('input      M lines/s  M accesses/s  C ref M lines/s  TS/C');
 console.log(`lackey     ${(linesPerS / 1e6).toFixed(1).padStart(9)}  ${(accesses / lackeyS / 1e6).toFixed(1).padStart(12)}  ${ref && Number.isFinite(ref) ? (ref / 1e6).toFixed(1).padStart(15) : '            n/a'}  ${ref && Number.isFinite(ref) ? (linesPerS / ref).toFixed(2) : 'n/a'}`);
 console.log(`.pgtrace   ${'-'.padStart(9)}  ${(decoded / pgS / 1e6).toFixed(1).padStart(12)}  (${(statSync(pg).size / 2 ** 20).toFixed(1)} MiB: ${(accesses / pgS / (accesses / lackeyS)).toFixed(1)}x the accesses/s of the text)`);
+summarize({ what: `lackey ingest, ${LINES / 1e6} M lines`, ts: linesPerS / 1e6, c: ref && Number.isFinite(ref) ? ref / 1e6 : null, unit: 'M lines/s', bar: 0.6 });
 rmSync(dir, { recursive: true, force: true });

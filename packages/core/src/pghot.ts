@@ -412,8 +412,12 @@ export class Pghot {
     if (this.#precise && !this.#nidValid(nid)) return (loopCounted = 0);
     k.pfn.set(pfns.subarray(start, end));
     if (typeof nows === 'number') k.now.fill(nows);
-    else if (nows instanceof Uint32Array || nows instanceof Float64Array) k.now.set(nows.subarray(start, end));
-    else for (let i = 0; i < n; i++) k.now[i] = nows[start + i]!;
+    else if (nows instanceof Uint32Array) k.now.set(nows.subarray(start, end));
+    else {
+      // element by element: V8 compiles this to a tight conversion loop, where set() across element types is slower
+      const now = k.now;
+      for (let i = 0; i < n; i++) now[i] = nows[start + i]!;
+    }
     let recorded = 0;
     if (this.#precise) {
       const store = nid === NUMA_NO_NODE ? t.target_nid : nid;

@@ -13,8 +13,12 @@ export class AddressSpace {
   readonly flags: Uint8Array;
   /** When the NUMA scanner set PROTNONE, in ms (for the scan → fault latency). */
   readonly scanTimeMs: Float64Array;
-  readonly lastPromoteMs: Float64Array;
-  readonly lastDemoteMs: Float64Array;
+  /**
+   * The engine time (whole ms, from 1) of the page's last promotion and demotion, 0 for never: for
+   * ping-pong. Zero-initialised, so the OS commits only the pages of it that migrations write.
+   */
+  readonly lastPromoteMs: Int32Array;
+  readonly lastDemoteMs: Int32Array;
   readonly threads: SimThread[] = [];
 
   constructor(id: number, spec: ProcessSpec, base: number) {
@@ -25,8 +29,8 @@ export class AddressSpace {
     this.pte = new Int32Array(spec.footprintPages).fill(-1);
     this.flags = new Uint8Array(spec.footprintPages);
     this.scanTimeMs = new Float64Array(spec.footprintPages);
-    this.lastPromoteMs = new Float64Array(spec.footprintPages).fill(-Infinity);
-    this.lastDemoteMs = new Float64Array(spec.footprintPages).fill(-Infinity);
+    this.lastPromoteMs = new Int32Array(spec.footprintPages);
+    this.lastDemoteMs = new Int32Array(spec.footprintPages);
   }
 }
 

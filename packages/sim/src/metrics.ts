@@ -119,13 +119,15 @@ export class Metrics {
       this.promotedPages += pages;
       this.#iPromoted += pages;
       this.#sim.heatmap.promoted(mm.base + vbase, fromPfn, pages);
-      if (now - mm.lastDemoteMs[vbase]! <= window) this.#pingPong();
+      const demoted = mm.lastDemoteMs[vbase]!;
+      if (demoted !== 0 && now - demoted <= window) this.#pingPong();
       mm.lastPromoteMs[vbase] = now;
     } else {
       this.demotedFolios++;
       this.demotedPages += pages;
       this.#iDemoted += pages;
-      if (now - mm.lastPromoteMs[vbase]! <= window) this.#pingPong();
+      const promoted = mm.lastPromoteMs[vbase]!;
+      if (promoted !== 0 && now - promoted <= window) this.#pingPong();
       mm.lastDemoteMs[vbase] = now;
     }
   }

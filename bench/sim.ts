@@ -1,0 +1,93 @@
+/**
+ * `pnpm bench` (simulator part): a run with promotion off (the no-promotion baseline: replay only)
+ * against bench/ref/sim_ref.c, the same per-access work in plain C, on the same footprint and number
+ * of accesses (gups-hotset: 90 % uniform in the hot tenth, 10 % over all), at 128 MiB and 32 GiB.
+ * Each size runs in a child process of its own, which also reports the simulator's memory: resident
+ * bytes added (peak RSS over the RSS before the machine was built) per page of simulated machine
+ * plus footprint. PGHOT_BENCH_SIM=0 skips it; PGHOT_BENCH_SIM_SIZES=MiB,MiB overrides the sizes.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { summarize } from './summary.js';
+
+const PAGES_PER_MIB = 256;
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The machine for a footprint: a quarter of it fits in DRAM (as sim_ref's last quarter), all of it on CXL. */
+export function benchMachine(footprintMiB: number) {
+  return {
+    name: `bench-${footprintMiB}MiB`,
+    nodes: [
+      { id: 0, tier: 0, capacityMiB: footprintMiB / 4 + 64, cpus: [0] },
+      { id: 1, tier: 1, capacityMiB: footprintMiB },
+    ],
+    latencyNs: [
+      [80, 250],
+      [250, 250],
+    ],
+    cpuNsPerAccess: 20,
+  };
+}
+
+/** In the child: build and run one simulation, print what it measured as JSON. */
+async function child(footprintMiB: number, accesses: number): Promise<void> {
+  const { Simulation } = await import('@pghot/sim');
+  const rssBefore = process.memoryUsage().rss;
+  const machine = benchMachine(footprintMiB);
+  const sim = new Simulation({ machine, workload: { name: 'gups-hotset', params: { footprintMiB, accessesPerThread: accesses, writeFraction: 0 } }, promotion: false, demotion: false });
+  const t = performance.now();
+  await sim.run();
+  const seconds = (performance.now() - t) / 1000;
+  const peak = process.resourceUsage().maxRSS * 1024;
+  const machinePages = machine.nodes.reduce((a, n) => a + n.capacityMiB * PAGES_PER_MIB, 0);
+  const pages = machinePages + footprintMiB * PAGES_PER_MIB;
+  console.log(JSON.stringify({ maccs: accesses / seconds / 1e6, bytesPerPage: (peak - rssBefore) / pages, peakMiB: peak / 2 ** 20 }));
+}
+
+function simRef(pages: number, accesses: number): number | null {
+  const bin = path.join(mkdtempSync(path.join(tmpdir(), 'pghot-bench-')), 'sim_ref');
+  try {
+    execFileSync('gcc', ['-O2', '-o', bin, path.join(here, 'ref', 'sim_ref.c')], { stdio: 'ignore' });
+    const out = execFileSync(bin, [String(pages), String(accesses)], { encoding: 'utf8' });
+    return Number(/Macc\/s ([\d.]+)/.exec(out)?.[1] ?? NaN);
+  } catch {
+    return null;
+  }
+}
+
+export interface SimBenchRow {
+  footprintMiB: number;
+  accesses: number;
+  ts: number;
+  c: number | null;
+  bytesPerPage: number;
+  peakMiB: number;
+}
+
+export function benchSim(footprintMiB: number, accesses: number): SimBenchRow {
+  const out = execFileSync(process.execPath, ['--conditions=@pghot/source', '--import', 'tsx', '--max-old-space-size=8192', fileURLToPath(import.meta.url), 'child', String(footprintMiB), String(accesses)], {
+    cwd: path.join(here, '..'),
+    encoding: 'utf8',
+  });
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { maccs: number; bytesPerPage: number; peakMiB: number };
+  return { footprintMiB, accesses, ts: r.maccs, c: simRef(footprintMiB * PAGES_PER_MIB, accesses), bytesPerPage: r.bytesPerPage, peakMiB: r.peakMiB };
+}
+
+if (process.argv[2] === 'child') await child(Number(process.argv[3]), Number(process.argv[4]));
+else if (process.env.PGHOT_BENCH_SIM !== '0') {
+  const sizes = (process.env.PGHOT_BENCH_SIM_SIZES ?? '128,32768').split(',').map(Number);
+  const accesses = Number(process.env.PGHOT_BENCH_SIM_ACCESSES ?? 40_000_000);
+  console.log(`simulator: promotion off, gups-hotset, ${accesses} accesses, against sim_ref.c on the same footprint and accesses`);
+  console.log('footprint    TS Macc/s  C Macc/s  TS/C   peak RSS   bytes/page (machine + footprint)');
+  for (const mib of sizes) {
+    const r = benchSim(mib, accesses);
+    const size = mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`;
+    console.log(`${size.padEnd(11)} ${r.ts.toFixed(1).padStart(10)}  ${r.c === null ? '     n/a' : r.c.toFixed(1).padStart(8)}  ${r.c === null ? ' n/a' : (r.ts / r.c).toFixed(2)}  ${r.peakMiB.toFixed(0).padStart(5)} MiB  ${r.bytesPerPage.toFixed(1)}`);
+    summarize({ what: `simulator, promotion off, ${size} footprint`, ts: r.ts, c: r.c, unit: 'Macc/s', bar: 0.3 });
+    // small runs are dominated by the process's fixed memory: the per-page figure counts from 1 GiB up
+    if (mib >= 1024) summarize({ what: `simulator memory, ${size} footprint`, ts: r.bytesPerPage, c: null, unit: 'B/page', bar: 16, ceiling: true });
+  }
+}

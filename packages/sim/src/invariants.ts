@@ -13,10 +13,10 @@ export function verifySimulation(sim: Simulation): { checks: string[] } {
       const pfn = mm.pte[v]!;
       if (pfn < 0) continue;
       mapped++;
-      const head = mem.head[pfn]!;
+      const head = mem.headOf(pfn);
       if (head < 0) fail(`process ${mm.id} page ${v} maps free PFN ${pfn}`);
       if (mem.rmapMm[head] !== mm.id || mem.rmapVpage[head]! + (pfn - head) !== v) fail(`PFN ${pfn} does not map back to process ${mm.id} page ${v}`);
-      if (mem.nodeIndex[pfn]! < 0) fail(`PFN ${pfn} is on no node`);
+      if (!mem.pfnOnline(pfn)) fail(`PFN ${pfn} is on no node`);
     }
   }
   let used = 0;

@@ -38,9 +38,9 @@ export class Kswapd {
    */
   demoteFolio(head: number, counter = 'pgdemote_kswapd'): boolean {
     const sim = this.#sim;
-    const ni = sim.mem.nodeIndex[head]!;
+    const ni = sim.mem.nodeIndexOf(head);
     const target = sim.machine.nodes[ni]!.demotionTarget;
-    if (target < 0 || sim.mem.head[head] !== head || sim.mem.lru[head] !== 1) return false;
+    if (target < 0 || sim.mem.headOf(head) !== head || sim.mem.lru[head] !== 1) return false;
     const pages = 1 << sim.mem.order[head]!;
     const ok = migrateFolio(sim, head, sim.machine.indexOf[target]!, 'demotion');
     if (ok) sim.engine.counters.add(counter === 'pgdemote_kswapd' ? this.#demoteCounter : sim.engine.counters.register(counter), pages);
@@ -63,7 +63,7 @@ export class Kswapd {
     for (let steps = 0; steps < 2 * node.pages && mem.freePages(ni) < goal; ) {
       if (hand >= node.pages) hand = 0;
       const pfn = node.startPfn + hand;
-      const head = mem.head[pfn]!;
+      const head = mem.headOf(pfn);
       if (head !== pfn) {
         const skip = head < 0 ? 1 : head + (1 << mem.order[head]!) - pfn;
         hand += skip;

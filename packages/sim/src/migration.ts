@@ -43,7 +43,7 @@ export function simMigrationBackend(sim: Simulation): PghotPlugin {
         const ti = sim.machine.indexOf[batch.target]!;
         for (let i = 0; i < batch.length; i++) {
           const head = batch.pfn[i]!;
-          const ok = sim.mem.head[head] === head && migrateFolio(sim, head, ti, 'promotion');
+          const ok = sim.mem.headOf(head) === head && migrateFolio(sim, head, ti, 'promotion');
           batch.status[i] = ok ? 0 : EAGAIN;
           if (!ok) sim.mem.kswapdWanted[ti] = 1; // the target is full: demotion is woken there
         }
@@ -60,8 +60,8 @@ export function moveAll(sim: Simulation, nid: number): void {
     for (let v = 0; v < mm.pages; v++) {
       const pfn = mm.pte[v]!;
       if (pfn < 0) continue;
-      const head = sim.mem.head[pfn]!;
-      if (head !== pfn || sim.mem.nodeIndex[head] === ti) continue;
+      const head = sim.mem.headOf(pfn);
+      if (head !== pfn || sim.mem.nodeIndexOf(head) === ti) continue;
       if (!migrateFolio(sim, head, ti, 'placement')) return;
     }
   }

@@ -18,6 +18,58 @@ export interface Oracles {
  * paying the migrations). K is the top tier's capacity above its low watermarks. Fast accesses
  * cost the thread's local DRAM latency, slow ones the latency to its nearest lower-tier node.
  */
+/** Per-page access counts below this are counted in a histogram for the top K; above, sorted. */
+const HISTOGRAM = 65_536;
+
+/** A page's accesses in `counts` (page-major, `threads` counts per page). */
+function pageSum(counts: Uint32Array, threads: number, g: number): number {
+  if (threads === 1) return counts[g]!;
+  let s = 0;
+  for (let t = 0; t < threads; t++) s += counts[g * threads + t]!;
+  return s;
+}
+
+/**
+ * Mark in `fast` the `k` pages with the most accesses in `counts`, ties to the lower page index (the
+ * first k of a sort by count, then index), without sorting: a histogram of the counts finds the
+ * count where the k-th page falls; pages above it are in, pages at it are in by index. The few pages
+ * of a count past the histogram are sorted. Linear, and no memory per page beyond `fast`.
+ */
+export function markTopK(counts: Uint32Array, threads: number, pages: number, k: number, fast: Uint8Array, histogram: Uint32Array): Uint8Array {
+  const cap = histogram.length;
+  const hist = histogram.fill(0);
+  const big: number[] = [];
+  fast.fill(0);
+  for (let g = 0; g < pages; g++) {
+    const s = pageSum(counts, threads, g);
+    if (s === 0) continue;
+    if (s < cap) hist[s]!++;
+    else big.push(g);
+  }
+  let left = k;
+  big.sort((a, b) => pageSum(counts, threads, b) - pageSum(counts, threads, a) || a - b);
+  for (const g of big) {
+    if (left === 0) return fast;
+    fast[g] = 1;
+    left--;
+  }
+  // every page of a count above `c` is in; of count `c`, the first `ties` by index
+  let c = cap - 1;
+  let above = 0;
+  while (c >= 1 && above + hist[c]! <= left) above += hist[c--]!;
+  let ties = c >= 1 ? left - above : 0;
+  for (let g = 0; g < pages; g++) {
+    const s = pageSum(counts, threads, g);
+    if (s === 0 || s >= cap) continue;
+    if (s > c) fast[g] = 1;
+    else if (s === c && ties > 0) {
+      fast[g] = 1;
+      ties--;
+    }
+  }
+  return fast;
+}
+
 export class OracleRecorder {
   readonly #sim: Simulation;
   readonly #threads: number;
@@ -28,7 +80,9 @@ export class OracleRecorder {
   readonly #fastNs: Float64Array;
   readonly #slowNs: Float64Array;
   // interval top-K accumulation
-  #inFast: Uint8Array = new Uint8Array(0);
+  #inFast: Uint8Array;
+  #nextFast: Uint8Array;
+  readonly #histogram = new Uint32Array(HISTOGRAM);
   #iHits = 0;
   #iAll = 0;
   readonly #iTimeNs: Float64Array;
@@ -44,6 +98,7 @@ export class OracleRecorder {
     this.#total = new Uint32Array(pages * this.#threads);
     this.#interval = new Uint32Array(pages * this.#threads);
     this.#inFast = new Uint8Array(pages);
+    this.#nextFast = new Uint8Array(pages);
     const m = sim.machine;
     // the most pages the top tier holds: first touch fills it down to the low watermark
     this.k = m.nodes.filter((n) => n.topTier).reduce((a, n) => a + n.pages - n.watermarks.low, 0);
@@ -64,21 +119,8 @@ export class OracleRecorder {
     this.#interval[i]!++;
   }
 
-  /** The K pages with the most accesses in `counts`, ties to the lower page index. */
-  #topK(counts: Uint32Array): Uint8Array {
-    const T = this.#threads;
-    const sum = new Float64Array(this.#pages);
-    const touched: number[] = [];
-    for (let g = 0; g < this.#pages; g++) {
-      let s = 0;
-      for (let t = 0; t < T; t++) s += counts[g * T + t]!;
-      sum[g] = s;
-      if (s > 0) touched.push(g);
-    }
-    touched.sort((a, b) => sum[b]! - sum[a]! || a - b);
-    const fast = new Uint8Array(this.#pages);
-    for (let i = 0; i < Math.min(this.k, touched.length); i++) fast[touched[i]!] = 1;
-    return fast;
+  #topK(counts: Uint32Array, fast: Uint8Array): Uint8Array {
+    return markTopK(counts, this.#threads, this.#pages, this.k, fast, this.#histogram);
   }
 
   /** Hits and per-thread time of a placement over `counts`. */
@@ -102,9 +144,11 @@ export class OracleRecorder {
 
   /** The interval ends now: place its top K, score it, and return its fast and all accesses. */
   closeInterval(): { hits: number; all: number } {
-    const fast = this.#topK(this.#interval);
+    // two buffers in turn: this interval's placement and the last one's
+    const fast = this.#topK(this.#interval, this.#nextFast);
     // the first interval's set is placed at t = 0 for free, as static top-K's; later changes migrate
     if (this.#intervals++ > 0) for (let g = 0; g < this.#pages; g++) if (fast[g] === 1 && this.#inFast[g] === 0) this.#migratedPages++;
+    this.#nextFast = this.#inFast;
     this.#inFast = fast;
     const { hits, all } = this.#score(this.#interval, fast, this.#iTimeNs);
     this.#iHits += hits;
@@ -137,7 +181,7 @@ export class OracleRecorder {
 
     const allFastNs = Float64Array.from(threads, (t, i) => (t.accesses - t.llcHits) * this.#fastNs[i]!);
     const staticNs = new Float64Array(threads.length);
-    const s = this.#score(this.#total, this.#topK(this.#total), staticNs);
+    const s = this.#score(this.#total, this.#topK(this.#total, this.#nextFast), staticNs);
     const m = sim.machine;
     const perPageNs = (PAGE_SIZE * 1000) / m.migrationBandwidthMBps + m.migrationFixedNs;
     const ratio = (hits: number) => (accesses === 0 ? 0 : (hits + llcHits) / accesses);

@@ -1,28 +1,30 @@
-import type { MemoryModel, NodeCapacity } from '@pghot/core';
+import { SECTION_SHIFT, type MemoryModel, type NodeCapacity } from '@pghot/core';
 import type { Machine } from './machine.js';
 
 export const THP_ORDER = 9;
 export const THP_PAGES = 1 << THP_ORDER;
-const FREE = -1;
 
 /**
  * Physical memory of the simulated machine: per-PFN folio state and a per-node page allocator
  * (O(1): a stack of free 2 MiB blocks and a stack of free 4 KiB pages; a block is split into
  * pages when the page stack runs dry; no coalescing). It is the core's MemoryModel.
+ *
+ * Every per-PFN array is zero for a free page, so the OS commits only the memory of pages the
+ * workload touches: a 1 TiB node costs nothing until it is used.
  */
 export class PhysicalMemory implements MemoryModel {
   readonly machine: Machine;
-  /** Node index (into machine.nodes) of each PFN, -1 in holes. */
-  readonly nodeIndex: Int8Array;
-  /** Folio head of each allocated PFN, -1 when free. */
-  readonly head: Int32Array;
+  /** Node index (into machine.nodes) of each memory section (nodes start on a section), -1 in none. */
+  readonly nodeOfSection: Int8Array;
+  /** Folio head + 1 of each allocated PFN, 0 when free (`headOf`). */
+  readonly headPlus1: Int32Array;
   /** Folio order, at the head. */
   readonly order: Uint8Array;
   /** On an LRU list, at the head. */
   readonly lru: Uint8Array;
   /** Accessed bit of the folio's mapping (PTE, or PMD for a THP), at the head. */
   readonly accessed: Uint8Array;
-  /** Reverse map at the head: address space id and first virtual page. */
+  /** Reverse map at the head of an allocated folio: address space id and first virtual page. */
   readonly rmapMm: Int32Array;
   readonly rmapVpage: Int32Array;
   readonly freePagesByIndex: Float64Array;
@@ -37,13 +39,13 @@ export class PhysicalMemory implements MemoryModel {
   constructor(machine: Machine) {
     this.machine = machine;
     const end = machine.endPfn;
-    this.nodeIndex = new Int8Array(end).fill(-1);
-    this.head = new Int32Array(end).fill(FREE);
+    this.nodeOfSection = new Int8Array(Math.ceil(end / 2 ** SECTION_SHIFT)).fill(-1);
+    this.headPlus1 = new Int32Array(end);
     this.order = new Uint8Array(end);
     this.lru = new Uint8Array(end);
     this.accessed = new Uint8Array(end);
-    this.rmapMm = new Int32Array(end).fill(-1);
-    this.rmapVpage = new Int32Array(end).fill(-1);
+    this.rmapMm = new Int32Array(end);
+    this.rmapVpage = new Int32Array(end);
     const n = machine.nodeCount;
     this.freePagesByIndex = new Float64Array(n);
     this.kswapdWanted = new Uint8Array(n);
@@ -52,7 +54,7 @@ export class PhysicalMemory implements MemoryModel {
     this.#free0Top = new Int32Array(n);
     this.#free9Top = new Int32Array(n);
     for (const node of machine.nodes) {
-      this.nodeIndex.fill(node.index, node.startPfn, node.startPfn + node.pages);
+      this.nodeOfSection.fill(node.index, node.startPfn >>> SECTION_SHIFT, Math.ceil((node.startPfn + node.pages) / 2 ** SECTION_SHIFT));
       const blocks = Math.floor(node.pages / THP_PAGES);
       const f9 = new Int32Array(blocks);
       // stacks pop from the end: push descending so allocation hands out ascending PFNs
@@ -83,7 +85,7 @@ export class PhysicalMemory implements MemoryModel {
     if (order === THP_ORDER) {
       if (this.#free9Top[ni] === 0) return -1;
       pfn = this.#free9[ni]![--this.#free9Top[ni]!]!;
-      this.head.fill(pfn, pfn, pfn + THP_PAGES);
+      this.headPlus1.fill(pfn + 1, pfn, pfn + THP_PAGES);
     } else {
       if (this.#free0Top[ni] === 0) {
         if (this.#free9Top[ni] === 0) return -1;
@@ -92,7 +94,7 @@ export class PhysicalMemory implements MemoryModel {
         for (let p = block + THP_PAGES - 1; p >= block; p--) f0[this.#free0Top[ni]!++] = p;
       }
       pfn = this.#free0[ni]![--this.#free0Top[ni]!]!;
-      this.head[pfn] = pfn;
+      this.headPlus1[pfn] = pfn + 1;
     }
     this.order[pfn] = order;
     this.lru[pfn] = 1;
@@ -103,16 +105,24 @@ export class PhysicalMemory implements MemoryModel {
 
   /** Free the folio whose head is `pfn`. */
   free(pfn: number): void {
-    const ni = this.nodeIndex[pfn]!;
+    const ni = this.nodeIndexOf(pfn);
     const order = this.order[pfn]!;
     const pages = 1 << order;
-    this.head.fill(FREE, pfn, pfn + pages);
+    this.headPlus1.fill(0, pfn, pfn + pages);
     this.lru[pfn] = 0;
-    this.rmapMm[pfn] = -1;
-    this.rmapVpage[pfn] = -1;
     if (order === THP_ORDER) this.#free9[ni]![this.#free9Top[ni]!++] = pfn;
     else this.#free0[ni]![this.#free0Top[ni]!++] = pfn;
     this.freePagesByIndex[ni]! += pages;
+  }
+
+  /** The node index of an online PFN. */
+  nodeIndexOf(pfn: number): number {
+    return this.nodeOfSection[pfn >>> SECTION_SHIFT]!;
+  }
+
+  /** The head of the folio `pfn` is in, -1 when it is free. */
+  headOf(pfn: number): number {
+    return this.headPlus1[pfn]! - 1;
   }
 
   freePages(ni: number): number {
@@ -123,20 +133,23 @@ export class PhysicalMemory implements MemoryModel {
   usedPagesCounted(ni: number): number {
     const node = this.machine.nodes[ni]!;
     let used = 0;
-    for (let p = node.startPfn; p < node.startPfn + node.pages; p++) if (this.head[p] !== FREE) used++;
+    for (let p = node.startPfn; p < node.startPfn + node.pages; p++) if (this.headPlus1[p] !== 0) used++;
     return used;
   }
 
   // ---- MemoryModel ----
   pfnOnline(pfn: number): boolean {
-    return pfn < this.nodeIndex.length && this.nodeIndex[pfn]! >= 0;
+    if (!(pfn >= 0 && pfn < this.headPlus1.length)) return false;
+    const ni = this.nodeIndexOf(pfn);
+    // a section past a node's last page is a hole
+    return ni >= 0 && pfn < this.machine.nodes[ni]!.startPfn + this.machine.nodes[ni]!.pages;
   }
   folioHead(pfn: number): number {
-    const h = this.head[pfn]!;
-    return h === FREE ? pfn : h;
+    const h = this.headPlus1[pfn]!;
+    return h === 0 ? pfn : h - 1;
   }
   folioNrPages(head: number): number {
-    return this.head[head] === FREE ? 1 : 1 << this.order[head]!;
+    return this.headPlus1[head] === 0 ? 1 : 1 << this.order[head]!;
   }
   folioOnLru(head: number): boolean {
     return this.lru[head] === 1;
@@ -147,6 +160,6 @@ export class PhysicalMemory implements MemoryModel {
     return true;
   }
   putbackFolio(head: number): void {
-    if (this.head[head] !== FREE) this.lru[head] = 1;
+    if (this.headPlus1[head] !== 0) this.lru[head] = 1;
   }
 }

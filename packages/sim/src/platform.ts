@@ -41,11 +41,11 @@ export class SimPlatform implements Platform {
 
   walk(task: number, start: number, count: number, out: WalkBatch): void {
     const pte = this.#sim.processes[task]!.pte;
-    const head = this.#sim.mem.head;
+    const headPlus1 = this.#sim.mem.headPlus1;
     for (let i = 0; i < count; i++) {
       const pfn = pte[start + i]!;
       out.pfn[i] = pfn;
-      out.head[i] = pfn < 0 ? -1 : head[pfn]!;
+      out.head[i] = pfn < 0 ? -1 : headPlus1[pfn]! - 1;
     }
   }
 
@@ -53,7 +53,7 @@ export class SimPlatform implements Platform {
     const mem = this.#sim.mem;
     for (let i = 0; i < length; i++) {
       const pfn = pfns[i]!;
-      const head = mem.head[pfn]!;
+      const head = mem.headOf(pfn);
       const mm = head < 0 ? undefined : this.#sim.processes[mem.rmapMm[head]!];
       outTask[i] = mm ? mm.id : -1;
       outPage[i] = mm ? mem.rmapVpage[head]! + (pfn - head) : -1;
@@ -82,13 +82,13 @@ export class SimPlatform implements Platform {
     const sim = this.#sim;
     const mm = sim.processes[task]!;
     const topTier = sim.metrics.topTierByIndex;
-    const nodeIndex = sim.mem.nodeIndex;
+    const mem = sim.mem;
     let updated = 0;
     let v = start;
     for (let k = 0; k < count; k++) {
       const pfn = mm.pte[v]!;
       // tiering mode scans the lower tier only; a PTE already PROTNONE is left as is
-      if (pfn >= 0 && topTier[nodeIndex[pfn]!] !== 1 && (mm.flags[v]! & PTE_PROTNONE) === 0) {
+      if (pfn >= 0 && topTier[mem.nodeIndexOf(pfn)] !== 1 && (mm.flags[v]! & PTE_PROTNONE) === 0) {
         mm.flags[v] = mm.flags[v]! | PTE_PROTNONE;
         mm.scanTimeMs[v] = nowMs;
         updated++;

@@ -1,4 +1,4 @@
-import { ConfigError, createPghot, PghotError, type HotnessMonitorSettings, type Pghot } from '@pghot/core';
+import { ConfigError, createPghot, PghotError, SECTION_SHIFT, type HotnessMonitorSettings, type Pghot } from '@pghot/core';
 import { Llc } from './llc.js';
 import { buildMachine, type Machine } from './machine.js';
 import { Metrics } from './metrics.js';
@@ -248,9 +248,9 @@ export class Simulation {
     const pte = mm.pte;
     const flags = mm.flags;
     const mem = this.mem;
-    const headOf = mem.head;
+    const headPlus1 = mem.headPlus1;
     const accessed = mem.accessed;
-    const nodeIndex = mem.nodeIndex;
+    const nodeOfSection = mem.nodeOfSection;
     const n = this.machine.nodeCount;
     const latency = this.machine.latency.subarray(th.nodeIndex * n, th.nodeIndex * n + n);
     const top = this.metrics.topTierByIndex;
@@ -287,9 +287,9 @@ export class Simulation {
         t += faultNs;
         this.metrics.hintFault(faultNs);
       }
-      accessed[headOf[pfn]!] = 1;
+      accessed[headPlus1[pfn]! - 1] = 1;
       done++;
-      const ni = nodeIndex[pfn]!;
+      const ni = nodeOfSection[pfn >>> SECTION_SHIFT]!;
       const hit = llc !== null && llc.hit(mm.id, vpage, buf.line[i]!);
       if (sampler !== null && --th.sampleLeft === 0) {
         th.sampleLeft = sampler.options.period;

@@ -32,7 +32,7 @@ export function benchMachine(footprintMiB: number) {
   };
 }
 
-/** In the child: build and run one simulation, print what it measured as JSON. */
+/** In the child: build and run one simulation with promotion off, print what it measured as JSON. */
 async function child(footprintMiB: number, accesses: number): Promise<void> {
   const { Simulation } = await import('@pghot/sim');
   const rssBefore = process.memoryUsage().rss;
@@ -43,9 +43,41 @@ async function child(footprintMiB: number, accesses: number): Promise<void> {
   const seconds = (performance.now() - t) / 1000;
   const peak = process.resourceUsage().maxRSS * 1024;
   const machinePages = machine.nodes.reduce((a, n) => a + n.capacityMiB * PAGES_PER_MIB, 0);
-  const pages = machinePages + footprintMiB * PAGES_PER_MIB;
-  console.log(JSON.stringify({ maccs: accesses / seconds / 1e6, bytesPerPage: (peak - rssBefore) / pages, peakMiB: peak / 2 ** 20 }));
+  console.log(JSON.stringify({ maccs: accesses / seconds / 1e6, bytesPerPage: (peak - rssBefore) / (machinePages + footprintMiB * PAGES_PER_MIB), peakMiB: peak / 2 ** 20 }));
 }
+
+/**
+ * In the child: `pghot run` as a user runs it (pghot's default configuration: hint faults, kmigrated,
+ * the hotness store, then the no-promotion baseline, one after the other) on dram+cxl-1t with a
+ * 256 GiB footprint; print its peak RSS and bytes per page of machine plus footprint.
+ */
+async function childTerabyte(accesses: number): Promise<void> {
+  const { runCli } = await import('../packages/cli/src/program.js');
+  const { MACHINE_PRESETS } = await import('@pghot/sim');
+  const rssBefore = process.memoryUsage().rss;
+  const footprintMiB = 256 * 1024;
+  let out = '';
+  const t = performance.now();
+  const code = await runCli(['run', '--machine', 'dram+cxl-1t', '--set', `workload.footprintMiB=${footprintMiB}`, '--set', `workload.accessesPerThread=${accesses}`, '--jobs', '1', '--format', 'json'], {
+    stdout: (s) => void (out += s),
+    stderr: (s) => process.stderr.write(s),
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+    cwd: process.cwd(),
+    env: process.env,
+  });
+  if (code !== 0) throw new Error(`pghot run exited ${code}`);
+  const seconds = (performance.now() - t) / 1000;
+  const report = JSON.parse(out) as { vmstat: Record<string, number>; fastTierHitRatio: number };
+  const peak = process.resourceUsage().maxRSS * 1024;
+  const machinePages = MACHINE_PRESETS['dram+cxl-1t']!.nodes.reduce((a, n) => a + n.capacityMiB * PAGES_PER_MIB, 0);
+  console.log(JSON.stringify({ seconds, bytesPerPage: (peak - rssBefore) / (machinePages + footprintMiB * PAGES_PER_MIB), peakMiB: peak / 2 ** 20, promoted: report.vmstat.pgpromote_success ?? 0, hitRatio: report.fastTierHitRatio }));
+}
+
+const childArgs = (args: string[]) => {
+  const out = execFileSync(process.execPath, ['--conditions=@pghot/source', '--import', 'tsx', '--max-old-space-size=8192', fileURLToPath(import.meta.url), ...args], { cwd: path.join(here, '..'), encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>;
+};
 
 function simRef(pages: number, accesses: number): number | null {
   const bin = path.join(mkdtempSync(path.join(tmpdir(), 'pghot-bench-')), 'sim_ref');
@@ -68,16 +100,14 @@ export interface SimBenchRow {
 }
 
 export function benchSim(footprintMiB: number, accesses: number): SimBenchRow {
-  const out = execFileSync(process.execPath, ['--conditions=@pghot/source', '--import', 'tsx', '--max-old-space-size=8192', fileURLToPath(import.meta.url), 'child', String(footprintMiB), String(accesses)], {
-    cwd: path.join(here, '..'),
-    encoding: 'utf8',
-  });
-  const r = JSON.parse(out.trim().split('\n').pop()!) as { maccs: number; bytesPerPage: number; peakMiB: number };
+  const r = childArgs(['child', String(footprintMiB), String(accesses)]) as { maccs: number; bytesPerPage: number; peakMiB: number };
   return { footprintMiB, accesses, ts: r.maccs, c: simRef(footprintMiB * PAGES_PER_MIB, accesses), bytesPerPage: r.bytesPerPage, peakMiB: r.peakMiB };
 }
 
-if (process.argv[2] === 'child') await child(Number(process.argv[3]), Number(process.argv[4]));
-else if (process.env.PGHOT_BENCH_SIM !== '0') {
+const main = process.argv[1] === fileURLToPath(import.meta.url);
+if (main && process.argv[2] === 'child') await child(Number(process.argv[3]), Number(process.argv[4]));
+else if (main && process.argv[2] === 'terabyte') await childTerabyte(Number(process.argv[3]));
+else if (main && process.env.PGHOT_BENCH_SIM !== '0') {
   const sizes = (process.env.PGHOT_BENCH_SIM_SIZES ?? '128,32768').split(',').map(Number);
   const accesses = Number(process.env.PGHOT_BENCH_SIM_ACCESSES ?? 40_000_000);
   console.log(`simulator: promotion off, gups-hotset, ${accesses} accesses, against sim_ref.c on the same footprint and accesses`);
@@ -89,5 +119,13 @@ else if (process.env.PGHOT_BENCH_SIM !== '0') {
     summarize({ what: `simulator, promotion off, ${size} footprint`, ts: r.ts, c: r.c, unit: 'Macc/s', bar: 0.3 });
     // small runs are dominated by the process's fixed memory: the per-page figure counts from 1 GiB up
     if (mib >= 1024) summarize({ what: `simulator memory, ${size} footprint`, ts: r.bytesPerPage, c: null, unit: 'B/page', bar: 16, ceiling: true });
+  }
+  if (process.env.PGHOT_BENCH_1T !== '0') {
+    const n = Number(process.env.PGHOT_BENCH_1T_ACCESSES ?? 60_000_000);
+    console.log(`\n1 TiB: pghot run --machine dram+cxl-1t (64 GiB DRAM, 1 TiB CXL), gups-hotset with a 256 GiB footprint, ${n} accesses, then its baseline`);
+    const r = childArgs(['terabyte', String(n)]);
+    console.log(`  ${r.seconds!.toFixed(0)} s, peak RSS ${(r.peakMiB! / 1024).toFixed(2)} GiB, ${r.bytesPerPage!.toFixed(2)} B/page of machine + footprint, ${r.promoted} pages promoted, hit ratio ${r.hitRatio}`);
+    summarize({ what: 'dram+cxl-1t, 256 GiB footprint: memory', ts: r.bytesPerPage!, c: null, unit: 'B/page', bar: 16, ceiling: true });
+    summarize({ what: 'dram+cxl-1t, 256 GiB footprint: peak RSS', ts: r.peakMiB! / 1024, c: null, unit: 'GiB', bar: 8, ceiling: true });
   }
 }

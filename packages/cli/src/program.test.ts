@@ -107,7 +107,7 @@ describe('pghot run', () => {
     for (const [argv, message] of [
       [['run', '--seed', 'x'], "option '--seed <n>' argument 'x' is invalid"],
       [['run', '--workload', 'nope'], '--workload: unknown workload "nope"; workloads: gups-hotset, phase-shift, zipf, scan, graph, sequence, mix'],
-      [['run', '--machine', 'big'], '--machine: unknown machine preset "big"; presets: dram+cxl, 2dram+cxl'],
+      [['run', '--machine', 'big'], '--machine: unknown machine preset "big"; presets: dram+cxl, dram+cxl-1t, 2dram+cxl'],
       [['run', '--set', 'freq_thresh=1'], 'unknown key "freq_thresh"'],
       [['run', '--set', 'workload.hotFraction=2'], 'invalid parameters for workload "gups-hotset"'],
       [['run', '--set', 'freq_threshold=9'], 'tunables.freq_threshold: Too big'],

@@ -47,6 +47,18 @@ export const MACHINE_PRESETS: Readonly<Record<string, MachineSpec>> = Object.fre
       [250, 250],
     ],
   },
+  /** dram+cxl at scale: 64 GiB of DRAM and a 1 TiB CXL node (268,435,456 pages). Memory is committed as pages are touched. */
+  'dram+cxl-1t': {
+    name: 'dram+cxl-1t',
+    nodes: [
+      { id: 0, tier: 0, capacityMiB: 64 * 1024, cpus: [0, 1] },
+      { id: 1, tier: 1, capacityMiB: 1024 * 1024 },
+    ],
+    latencyNs: [
+      [100, 250],
+      [250, 250],
+    ],
+  },
   '2dram+cxl': {
     name: '2dram+cxl',
     nodes: [

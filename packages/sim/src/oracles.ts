@@ -112,6 +112,11 @@ export class OracleRecorder {
     this.#iTimeNs = new Float64Array(this.#threads);
   }
 
+  /** The count arrays (page-major, `threads` per page), for the replay loop to count in without a call. */
+  countsFor(): { counts: Uint32Array; intervalCounts: Uint32Array; threads: number } {
+    return { counts: this.#total, intervalCounts: this.#interval, threads: this.#threads };
+  }
+
   /** One memory access (LLC misses only) by thread `t` to global page `g`. */
   record(t: number, g: number): void {
     const i = g * this.#threads + t;

@@ -263,11 +263,29 @@ describe('machines', () => {
   });
 
   it('rejects impossible machines with one message', () => {
-    expect(() => buildMachine('huge')).toThrow('unknown machine preset "huge"; presets: dram+cxl, 2dram+cxl');
+    expect(() => buildMachine('huge')).toThrow('unknown machine preset "huge"; presets: dram+cxl, dram+cxl-1t, 2dram+cxl');
     const base = { nodes: [{ id: 0, tier: 0, capacityMiB: 8, cpus: [0] }, { id: 1, tier: 1, capacityMiB: 8 }], latencyNs: [[100, 250], [250, 250]] };
     expect(() => buildMachine({ ...base, latencyNs: [[100]] })).toThrow('latencyNs must be a 2 x 2 matrix');
     expect(() => buildMachine({ ...base, nodes: [{ id: 0, tier: 0, capacityMiB: 8 }, { id: 1, tier: 1, capacityMiB: 8 }] })).toThrow('no node has CPUs');
     expect(() => buildMachine({ ...base, nodes: [base.nodes[0]!, { id: 0, tier: 1, capacityMiB: 8 }] })).toThrow('node 0 is listed twice');
     expect(() => buildMachine({ ...base, cpuNsPerAccess: -1 })).toThrow(/cpuNsPerAccess: /);
+  });
+});
+
+describe('dram+cxl-1t (a 1 TiB CXL node)', () => {
+  it('lays out 64 GiB of DRAM and 1 TiB of CXL, and commits memory only for the pages a workload touches', async () => {
+    const machine = buildMachine('dram+cxl-1t');
+    expect(machine.nodes.map((n) => [n.id, n.startPfn, n.pages, n.topTier])).toEqual([
+      [0, 0, 16_777_216, true],
+      [1, 16_777_216, 268_435_456, false],
+    ]);
+    const before = process.memoryUsage().rss;
+    const sim = new Simulation({ machine, workload: { name: 'gups-hotset', params: { footprintMiB: 64, accessesPerThread: 100_000 } }, promotion: false, demotion: false });
+    await sim.run();
+    // first touch places the 64 MiB on DRAM (local): every access is fast
+    expect([sim.threads[0]!.fast, sim.threads[0]!.slow]).toEqual([100_000, 0]);
+    expect([sim.mem.pfnOnline(16_777_215), sim.mem.pfnOnline(16_777_216), sim.mem.pfnOnline(285_212_671), sim.mem.pfnOnline(285_212_672)]).toEqual([true, true, true, false]);
+    // about 5 GiB of per-PFN arrays are allocated; zero for free pages, the OS commits almost none of it
+    expect(process.memoryUsage().rss - before).toBeLessThan(256 * 2 ** 20);
   });
 });

@@ -13,6 +13,8 @@ export interface BenchRow {
   against?: string;
   /** A measure with no C counterpart (bytes per page): lower is better, the bar is a ceiling. */
   ceiling?: boolean;
+  /** Times (s): the ratio is `c / ts`, a speed-up. */
+  lowerIsBetter?: boolean;
 }
 
 export function summarize(row: BenchRow): void {
@@ -34,7 +36,7 @@ export function readRows(file: string): BenchRow[] {
 export function table(rows: readonly BenchRow[]): string {
   const lines = rows.map((r) => {
     if (r.ceiling) return [r.what, `${r.ts.toFixed(1)} ${r.unit}`, '', '', `≤ ${r.bar}`, r.ts <= r.bar ? 'met' : 'NOT met'];
-    const ratio = r.c === null ? null : r.ts / r.c;
+    const ratio = r.c === null ? null : r.lowerIsBetter ? r.c / r.ts : r.ts / r.c;
     return [
       r.what,
       `${r.ts.toFixed(r.ts < 10 ? 2 : 1)} ${r.unit}`,

@@ -1,7 +1,7 @@
 // Sweeps across machines: runs go into a BullMQ queue on Redis; `pghot worker` processes on any host run them.
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ConfigError } from '@pghot/core';
+import { ConfigError, PghotError } from '@pghot/core';
 import { applyBaseline, type BaselineSummary, type RunReport } from '@pghot/sim';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import type { StepProgress } from '../progress.js';
@@ -72,8 +72,12 @@ export async function runGroupsOnQueue(url: string, sweepKey: string, groups: re
     // a job that failed before (its worker died too often) is tried afresh
     if (existing && (await existing.isFailed())) await existing.remove();
     const job = await queue.add(data.config ? 'run' : 'baseline', data, { jobId, attempts: 3, removeOnFail: false, removeOnComplete: false });
-    const result = await job.waitUntilFinished(events);
-    return result;
+    try {
+      return await job.waitUntilFinished(events);
+    } catch (e) {
+      // BullMQ gave up on it (its workers died again and again): the sweep stops; --resume tries it afresh
+      throw new PghotError(`${label}: failed on the workers (${(e as Error).message}); the job ${jobId} stays in Redis as failed`, { code: 'PGHOT_QUEUE' });
+    }
   };
   try {
     const unreachable = (e: Error) => Promise.reject(new ConfigError(`--queue ${url}: ${e.message}`, { code: 'PGHOT_QUEUE' }));

@@ -17,7 +17,7 @@ const PAGES_PER_MIB = 256;
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** The machine for a footprint: a quarter of it fits in DRAM (as sim_ref's last quarter), all of it on CXL. */
-export function benchMachine(footprintMiB: number) {
+function benchMachine(footprintMiB: number) {
   return {
     name: `bench-${footprintMiB}MiB`,
     nodes: [
@@ -90,20 +90,6 @@ function simRef(pages: number, accesses: number): number | null {
   }
 }
 
-export interface SimBenchRow {
-  footprintMiB: number;
-  accesses: number;
-  ts: number;
-  c: number | null;
-  bytesPerPage: number;
-  peakMiB: number;
-}
-
-export function benchSim(footprintMiB: number, accesses: number): SimBenchRow {
-  const r = childArgs(['child', String(footprintMiB), String(accesses)]) as { maccs: number; bytesPerPage: number; peakMiB: number };
-  return { footprintMiB, accesses, ts: r.maccs, c: simRef(footprintMiB * PAGES_PER_MIB, accesses), bytesPerPage: r.bytesPerPage, peakMiB: r.peakMiB };
-}
-
 const main = process.argv[1] === fileURLToPath(import.meta.url);
 if (main && process.argv[2] === 'child') await child(Number(process.argv[3]), Number(process.argv[4]));
 else if (main && process.argv[2] === 'terabyte') await childTerabyte(Number(process.argv[3]));
@@ -113,10 +99,11 @@ else if (main && process.env.PGHOT_BENCH_SIM !== '0') {
   console.log(`simulator: promotion off, gups-hotset, ${accesses} accesses, against sim_ref.c on the same footprint and accesses`);
   console.log('footprint    TS Macc/s  C Macc/s  TS/C   peak RSS   bytes/page (machine + footprint)');
   for (const mib of sizes) {
-    const r = benchSim(mib, accesses);
+    const r = childArgs(['child', String(mib), String(accesses)]) as { maccs: number; bytesPerPage: number; peakMiB: number };
+    const c = simRef(mib * PAGES_PER_MIB, accesses);
     const size = mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`;
-    console.log(`${size.padEnd(11)} ${r.ts.toFixed(1).padStart(10)}  ${r.c === null ? '     n/a' : r.c.toFixed(1).padStart(8)}  ${r.c === null ? ' n/a' : (r.ts / r.c).toFixed(2)}  ${r.peakMiB.toFixed(0).padStart(5)} MiB  ${r.bytesPerPage.toFixed(1)}`);
-    summarize({ what: `simulator, promotion off, ${size} footprint`, ts: r.ts, c: r.c, unit: 'Macc/s', bar: 0.3 });
+    console.log(`${size.padEnd(11)} ${r.maccs.toFixed(1).padStart(10)}  ${c === null ? '     n/a' : c.toFixed(1).padStart(8)}  ${c === null ? ' n/a' : (r.maccs / c).toFixed(2)}  ${r.peakMiB.toFixed(0).padStart(5)} MiB  ${r.bytesPerPage.toFixed(1)}`);
+    summarize({ what: `simulator, promotion off, ${size} footprint`, ts: r.maccs, c, unit: 'Macc/s', bar: 0.3 });
     // small runs are dominated by the process's fixed memory: the per-page figure counts from 1 GiB up
     if (mib >= 1024) summarize({ what: `simulator memory, ${size} footprint`, ts: r.bytesPerPage, c: null, unit: 'B/page', bar: 16, ceiling: true });
   }

@@ -1,30 +1,20 @@
 // `pghot sweep --queue` and `pghot worker` on a real Redis: .ci/run starts one (PGHOT_TEST_REDIS);
 // without it the test starts Debian's redis-server itself on a free port.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createRequire } from 'node:module';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME } from './commands/queue.js';
-import { runTestCli } from './test-cli.js';
+import { runTestCli, sweepProject } from './test-cli.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 // tsx by its path: the workers run in the project's directory, where plugin names resolve
 const TSX = pathToFileURL(createRequire(path.join(ROOT, 'package.json')).resolve('tsx')).href;
 const CLI = ['--conditions=@pghot/source', '--import', TSX, path.join(ROOT, 'packages/cli/src/cli.ts')];
-const SWEEP = `workloads:
-  - name: phase-shift
-    params: { accessesPerThread: 12000000, periodS: 1, footprintMiB: 96 }
-policies: [pghot, numab2]
-tunables:
-  freq_threshold: [1, 2]
-sim: { intervalMs: 250 }
-`;
-
 function hasRedisServer(): boolean {
   try {
     execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
@@ -74,9 +64,7 @@ describe.skipIf(!process.env.PGHOT_TEST_REDIS && !hasRedisServer() && !process.e
       await until(() => out.includes('Ready to accept connections'), 10_000);
       url = `redis://127.0.0.1:${port}`;
     }
-    dir = mkdtempSync(path.join(tmpdir(), 'pghot-queue-'));
-    writeFileSync(path.join(dir, 'package.json'), '{"name":"p","type":"module"}');
-    writeFileSync(path.join(dir, 'grid.yaml'), SWEEP);
+    dir = sweepProject('pghot-queue-');
   }, 20_000);
 
   afterAll(() => {

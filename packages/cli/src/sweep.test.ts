@@ -1,28 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runTestCli } from './test-cli.js';
+import { runTestCli, SMALL_SWEEP, sweepProject } from './test-cli.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const SWEEP = `# 2 policies x 2 thresholds on a small phase-shift
-workloads:
-  - name: phase-shift
-    params: { accessesPerThread: 12000000, periodS: 1, footprintMiB: 96 }
-policies: [pghot, numab2]
-tunables:
-  freq_threshold: [1, 2]
-sim: { intervalMs: 250 }
-`;
-
-function project(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'pghot-sweep-'));
-  writeFileSync(path.join(dir, 'package.json'), '{"name":"p","type":"module"}');
-  writeFileSync(path.join(dir, 'grid.yaml'), SWEEP);
-  return dir;
-}
+const project = () => sweepProject('pghot-sweep-');
 
 describe('pghot sweep', () => {
   let dir: string;
@@ -109,7 +93,7 @@ describe('pghot sweep', () => {
   it('refuses a bad sweep file, another sweep\'s results, and overwriting results without --resume (exit 2)', async () => {
     const here = project();
     writeFileSync(path.join(here, 'bad.yaml'), 'tunables:\n  freq_treshold: [1]\n');
-    writeFileSync(path.join(here, 'other.yaml'), SWEEP.replace('[1, 2]', '[3]'));
+    writeFileSync(path.join(here, 'other.yaml'), SMALL_SWEEP.replace('[1, 2]', '[3]'));
     writeFileSync(path.join(here, 'grid.results.jsonl'), full);
     const cases: [string[], string][] = [
       [['sweep', 'bad.yaml'], `pghot: ${here}/bad.yaml: tunables.freq_treshold: unknown tunable (enabled_sources, target_nid, freq_threshold, promote_freq_window_ms, kmigrated_sleep_ms, kmigrated_batch_nr, promote_rate_limit_MBps)\n`],

@@ -11,13 +11,6 @@ export interface Oracles {
   intervalTopK: OracleResult & { k: number; intervalMs: number; migratedPages: number; fastTierHitRatioAfterWarmUp: number | null };
 }
 
-/**
- * Records the run's memory accesses per (page, thread), in total and per interval, and computes
- * the oracles on the same stream: all-fast, static top-K (the K most-accessed pages in the fast
- * tier from the start), and interval top-K (each interval's K most-accessed pages in the fast tier,
- * paying the migrations). K is the top tier's capacity above its low watermarks. Fast accesses
- * cost the thread's local DRAM latency, slow ones the latency to its nearest lower-tier node.
- */
 /** Per-page access counts below this are counted in a histogram for the top K; above, sorted. */
 const HISTOGRAM = 65_536;
 
@@ -70,6 +63,13 @@ export function markTopK(counts: Uint32Array, threads: number, pages: number, k:
   return fast;
 }
 
+/**
+ * Records the run's memory accesses per (page, thread), in total and per interval, and computes
+ * the oracles on the same stream: all-fast, static top-K (the K most-accessed pages in the fast
+ * tier from the start), and interval top-K (each interval's K most-accessed pages in the fast tier,
+ * paying the migrations). K is the top tier's capacity above its low watermarks. Fast accesses
+ * cost the thread's local DRAM latency, slow ones the latency to its nearest lower-tier node.
+ */
 export class OracleRecorder {
   readonly #sim: Simulation;
   readonly #threads: number;
@@ -110,11 +110,6 @@ export class OracleRecorder {
       return cpu + Math.min(...lower.map((n) => m.latency[t.nodeIndex * m.nodeCount + n.index]!));
     });
     this.#iTimeNs = new Float64Array(this.#threads);
-  }
-
-  /** The count arrays (page-major, `threads` per page), for the replay loop to count in without a call. */
-  countsFor(): { counts: Uint32Array; intervalCounts: Uint32Array; threads: number } {
-    return { counts: this.#total, intervalCounts: this.#interval, threads: this.#threads };
   }
 
   /** One memory access (LLC misses only) by thread `t` to global page `g`. */

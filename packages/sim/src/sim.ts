@@ -260,32 +260,24 @@ export class Simulation {
     const sampler = this.sampler;
     const hmu = this.hmu;
     const rec = this.oracles;
-    const { vcur: heatV, vshift: heatVShift, pcur: heatP, prow: heatRow, pshift: heatPShift } = this.heatmap;
+    const heat = this.heatmap;
     const buf = this.#pending[th.id]!;
     let t = th.timeNs;
     let fast = 0;
     let slow = 0;
     let done = 0;
     let llcHits = 0;
-    // the batch's arrays and position in locals: V8 keeps them in registers across the loop
-    const vpages = buf.vpage;
-    const lines = buf.line;
-    const writes = buf.write;
-    let pos = buf.pos;
-    let len = buf.len;
-    const { counts: oracleTotal, intervalCounts: oracleInterval, threads: oracleThreads } = rec.countsFor();
-    const oracleThread = th.id;
     while (t < untilNs) {
-      if (pos === len) {
-        len = th.spec.fill(th.index, t, vpages, lines, writes);
-        pos = 0;
-        if (len === 0) {
+      if (buf.pos === buf.len) {
+        buf.len = th.spec.fill(th.index, t, buf.vpage, buf.line, buf.write);
+        buf.pos = 0;
+        if (buf.len === 0) {
           th.done = true;
           break;
         }
       }
-      const i = pos++;
-      const vpage = vpages[i]!;
+      const i = buf.pos++;
+      const vpage = buf.vpage[i]!;
       let pfn = pte[vpage]!;
       if (pfn < 0) pfn = this.#faultIn(th, vpage);
       const f = flags[vpage]!;
@@ -298,10 +290,10 @@ export class Simulation {
       accessed[headPlus1[pfn]! - 1] = 1;
       done++;
       const ni = nodeOfSection[pfn >>> SECTION_SHIFT]!;
-      const hit = llc !== null && llc.hit(mm.id, vpage, lines[i]!);
+      const hit = llc !== null && llc.hit(mm.id, vpage, buf.line[i]!);
       if (sampler !== null && --th.sampleLeft === 0) {
         th.sampleLeft = sampler.options.period;
-        if (sampler.sample(th.ring, pfn, t / 1e6, hit, hit ? 0 : latency[ni]!, top[ni] === 1, writes[i] === 1)) t += sampler.options.costNs;
+        if (sampler.sample(th.ring, pfn, t / 1e6, hit, hit ? 0 : latency[ni]!, top[ni] === 1, buf.write[i] === 1)) t += sampler.options.costNs;
       }
       if (hit) {
         t += cpuNs + llc.hitNs;
@@ -310,18 +302,13 @@ export class Simulation {
         continue;
       }
       const g = mm.base + vpage;
-      const oi = g * oracleThreads + oracleThread; // rec.record(th.id, g), without a call
-      oracleTotal[oi]!++;
-      oracleInterval[oi]!++;
-      heatV[g >>> heatVShift]!++; // this.heatmap.access(g, pfn), without a call
-      heatP[heatRow[pfn >>> heatPShift]!]!++;
+      rec.record(th.id, g);
+      heat.access(g, pfn);
       if (hmu !== null && top[ni] === 0) hmu.access(ni, pfn);
       t += cpuNs + latency[ni]!;
       if (top[ni] === 1) fast++;
       else slow++;
     }
-    buf.pos = pos;
-    buf.len = len;
     th.timeNs = Math.max(th.timeNs, t);
     th.accesses += done;
     th.fast += fast;

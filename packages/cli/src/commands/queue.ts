@@ -1,7 +1,7 @@
 // Sweeps across machines: runs go into a BullMQ queue on Redis; `pghot worker` processes on any host run them.
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { ConfigError, PghotError } from '@pghot/core';
+import { ConfigError, CORE_VERSION, PghotError } from '@pghot/core';
 import { applyBaseline, type BaselineSummary, type RunReport } from '@pghot/sim';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import type { StepProgress } from '../progress.js';
@@ -35,20 +35,22 @@ export function queueConnection(url: string, state: { ready: boolean } = { ready
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
 /** One scenario of a sweep and its configurations, each with the callback its report goes to. */
-export interface QueuedGroup {
+export interface ScenarioGroup {
   scenario: Scenario;
   configs: readonly ConfigUnderTest[];
   onReport: (index: number, report: RunReport) => void;
 }
 
 /**
- * Enqueue every run (and each scenario's baseline) with a job id from the sweep and the run, so
+ * Enqueue every run (and each scenario's baseline) with a job id from the sweep (and the core
+ * version, which keeps the results of two versions apart) and the run, so
  * enqueuing again (a resumed sweep, a second coordinator) adds nothing; wait for each, apply the
  * baseline here as a local sweep does, hand the report on once, then remove the job from Redis.
  * A job whose worker died is retried by BullMQ (its lock runs out: stalled); an error a run
  * reports (a bad plugin, a bad machine) comes back as a result and is raised here, not retried.
  */
-export async function runGroupsOnQueue(url: string, sweepKey: string, groups: readonly QueuedGroup[], log: (line: string) => void, progress?: StepProgress): Promise<void> {
+export async function runGroupsOnQueue(url: string, sweep: unknown, groups: readonly ScenarioGroup[], log: (line: string) => void, progress?: StepProgress): Promise<void> {
+  const sweepKey = hash(JSON.stringify([CORE_VERSION, sweep]));
   const state = { ready: false };
   const connection = queueConnection(url, state);
   const queue = new Queue<QueueJob, SimTaskResult>(QUEUE_NAME, { connection });

@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto';
 import { closeSync, constants, ftruncateSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, CORE_VERSION, formatIssues, TUNABLE_NAMES, type TunableName } from '@pghot/core';
+import { ConfigError, formatIssues, TUNABLE_NAMES, type TunableName } from '@pghot/core';
 import type { RunReport } from '@pghot/sim';
 import { ioReason, OutputFile } from '@pghot/trace';
 import { cosmiconfig } from 'cosmiconfig';
 import { z } from 'zod';
 import type { StepProgress } from '../progress.js';
-import { runGroupsOnQueue, type QueuedGroup } from './queue.js';
+import { runGroupsOnQueue, type ScenarioGroup } from './queue.js';
 import { configFromName, resolveScenario, resolveSources, runConfigs, type ConfigUnderTest } from './simulate.js';
 
 const workloadSchema = z.union([z.string().min(1), z.strictObject({ name: z.string().min(1), params: z.record(z.string(), z.unknown()).optional() })]);
@@ -182,7 +181,7 @@ export async function runSweep(o: SweepOptions): Promise<{ runs: SweepRun[]; lin
       lines.set(id, line);
       ran++;
     };
-    const prepared: QueuedGroup[] = [];
+    const prepared: ScenarioGroup[] = [];
     for (const group of groups.values()) {
       const first = group[0]!;
       const scenario = resolveScenario({ set: [] }, { machine: first.machine, workload: first.workload, seed: first.seed, ...(sweep.sim ? { sim: sweep.sim } : {}) }, o.file);
@@ -195,8 +194,8 @@ export async function runSweep(o: SweepOptions): Promise<{ runs: SweepRun[]; lin
       prepared.push({ scenario, configs, onReport: (i, report) => onReport(group[i]!, report) });
     }
     if (o.queue) {
-      // every scenario at once: the workers take what is free; the key keeps sweeps (and versions) apart
-      await runGroupsOnQueue(o.queue, createHash('sha256').update(JSON.stringify([CORE_VERSION, sweep])).digest('hex').slice(0, 16), prepared, o.notice, o.progress);
+      // every scenario at once: the workers take what is free
+      await runGroupsOnQueue(o.queue, sweep, prepared, o.notice, o.progress);
     } else {
       // one scenario at a time: its configurations share a baseline
       for (const g of prepared) await runConfigs(g.scenario, g.configs, o.progress, o.jobs, g.onReport);

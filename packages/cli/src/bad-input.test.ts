@@ -192,6 +192,10 @@ describe('pghot convert leaves the old output or none, never a partial one', () 
     child.stderr.on('data', (d: Buffer) => void (stderr += d.toString()));
     const { createWriteStream } = await import('node:fs');
     const writer = createWriteStream(fifo);
+    // Destroying the writer below may cut its write short, or the reader may be gone first: those
+    // are the only errors this writer may see.
+    const writerErrors: string[] = [];
+    writer.on('error', (e: NodeJS.ErrnoException) => void writerErrors.push(e.code ?? e.message));
     writer.write(readFileSync(EXCERPT)); // the converter is now mid-trace, waiting for more
     // the converter is running once its temporary file exists
     for (let i = 0; i < 200 && !readdirSync(dir).some((f) => f.startsWith('.out.pgtrace.')); i++) await new Promise((r) => setTimeout(r, 100));
@@ -205,6 +209,7 @@ describe('pghot convert leaves the old output or none, never a partial one', () 
     expect(code).toBe(130);
     expect(readdirSync(dir)).toEqual(['in.txt']);
     expect(existsSync(path.join(dir, 'out.pgtrace'))).toBe(false);
+    expect(writerErrors.filter((c) => c !== 'ERR_STREAM_DESTROYED' && c !== 'EPIPE')).toEqual([]);
   });
 });
 

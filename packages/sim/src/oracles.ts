@@ -74,8 +74,9 @@ export class OracleRecorder {
   readonly #sim: Simulation;
   readonly #threads: number;
   readonly #pages: number;
-  readonly #total: Uint32Array;
-  readonly #interval: Uint32Array;
+  /** Accesses per (global page, thread), at g * threads + t: in all, and in this interval. */
+  readonly total: Uint32Array;
+  readonly interval: Uint32Array;
   readonly k: number;
   readonly #fastNs: Float64Array;
   readonly #slowNs: Float64Array;
@@ -95,8 +96,8 @@ export class OracleRecorder {
     this.#sim = sim;
     this.#threads = sim.threads.length;
     this.#pages = pages;
-    this.#total = new Uint32Array(pages * this.#threads);
-    this.#interval = new Uint32Array(pages * this.#threads);
+    this.total = new Uint32Array(pages * this.#threads);
+    this.interval = new Uint32Array(pages * this.#threads);
     this.#inFast = new Uint8Array(pages);
     this.#nextFast = new Uint8Array(pages);
     const m = sim.machine;
@@ -115,8 +116,8 @@ export class OracleRecorder {
   /** One memory access (LLC misses only) by thread `t` to global page `g`. */
   record(t: number, g: number): void {
     const i = g * this.#threads + t;
-    this.#total[i]!++;
-    this.#interval[i]!++;
+    this.total[i]!++;
+    this.interval[i]!++;
   }
 
   #topK(counts: Uint32Array, fast: Uint8Array): Uint8Array {
@@ -145,16 +146,16 @@ export class OracleRecorder {
   /** The interval ends now: place its top K, score it, and return its fast and all accesses. */
   closeInterval(): { hits: number; all: number } {
     // two buffers in turn: this interval's placement and the last one's
-    const fast = this.#topK(this.#interval, this.#nextFast);
+    const fast = this.#topK(this.interval, this.#nextFast);
     // the first interval's set is placed at t = 0 for free, as static top-K's; later changes migrate
     if (this.#intervals++ > 0) for (let g = 0; g < this.#pages; g++) if (fast[g] === 1 && this.#inFast[g] === 0) this.#migratedPages++;
     this.#nextFast = this.#inFast;
     this.#inFast = fast;
-    const { hits, all } = this.#score(this.#interval, fast, this.#iTimeNs);
+    const { hits, all } = this.#score(this.interval, fast, this.#iTimeNs);
     this.#iHits += hits;
     this.#iAll += all;
     this.intervalSeries.push({ endMs: this.#sim.nowMs, hits, all });
-    this.#interval.fill(0);
+    this.interval.fill(0);
     return { hits, all };
   }
 
@@ -181,7 +182,7 @@ export class OracleRecorder {
 
     const allFastNs = Float64Array.from(threads, (t, i) => (t.accesses - t.llcHits) * this.#fastNs[i]!);
     const staticNs = new Float64Array(threads.length);
-    const s = this.#score(this.#total, this.#topK(this.#total, this.#nextFast), staticNs);
+    const s = this.#score(this.total, this.#topK(this.total, this.#nextFast), staticNs);
     const m = sim.machine;
     const perPageNs = (PAGE_SIZE * 1000) / m.migrationBandwidthMBps + m.migrationFixedNs;
     const ratio = (hits: number) => (accesses === 0 ? 0 : (hits + llcHits) / accesses);

@@ -24,6 +24,14 @@ export { getSim, getSimHooks, type DemotionRequest, type SimHooks } from './sim-
 export type { PlacementPolicy, SimOptions } from './options.js';
 
 const QUANTUM_NS = 1_000_000;
+/**
+ * Replay reads its batch's page tables ahead (#touch), TOUCH accesses at a time, when the address
+ * spaces have at least PREFETCH_PAGES pages: their per-access tables (about 13 bytes a page) then
+ * outgrow the last-level cache. Measured: 18 % faster at an 8 GiB footprint, 50 % at 32 GiB, 11 %
+ * slower at 2 GiB.
+ */
+const PREFETCH_PAGES = 1 << 20;
+const TOUCH = 64;
 const BATCH = 1024;
 const FAULT_BUFFER = 65_536;
 
@@ -55,9 +63,13 @@ export class Simulation {
   /** Cost of a last-level-cache hit; 0 without an LLC model. */
   readonly llcHitNs: number;
   readonly #placement: { policy: PlacementPolicy; node: number };
+  readonly #placementOrders = new Map<number, readonly number[]>();
   readonly #moveAt: { timeMs: number; node: number } | null;
   #moved = false;
   readonly #llc: Llc | null;
+  /** Read each batch's page tables ahead of its replay (#touch): when they outgrow the caches. */
+  readonly #prefetch: boolean;
+  #sink = 0;
   readonly #pending: { vpage: Int32Array; line: Uint8Array; write: Uint8Array; pos: number; len: number }[] = [];
   readonly #fault = {
     mm: new Int32Array(FAULT_BUFFER),
@@ -113,6 +125,7 @@ export class Simulation {
 
     // a footprint the machine cannot hold would fail at the first allocation past its memory (no swap)
     const footprint = this.workload.processes.reduce((a, p) => a + p.footprintPages, 0);
+    this.#prefetch = footprint >= PREFETCH_PAGES;
     const memory = this.machine.nodes.reduce((a, n) => a + n.pages, 0);
     if (footprint > memory) {
       throw new ConfigError(
@@ -276,38 +289,45 @@ export class Simulation {
           break;
         }
       }
-      const i = buf.pos++;
-      const vpage = buf.vpage[i]!;
-      let pfn = pte[vpage]!;
-      if (pfn < 0) pfn = this.#faultIn(th, vpage);
-      const f = flags[vpage]!;
-      if ((f & PTE_PROTNONE) !== 0) {
-        flags[vpage] = f & ~PTE_PROTNONE;
-        this.#recordFault(th, vpage, pfn, t);
-        t += faultNs;
-        this.metrics.hintFault(faultNs);
+      // the batch's accesses, with the position in a local (written back when the loop stops)
+      const { vpage: vpages, line: lines, write: writes, len } = buf;
+      let i = buf.pos;
+      const end = this.#prefetch ? Math.min(len, i + TOUCH) : len;
+      if (this.#prefetch) this.#touch(mm, vpages, i, end);
+      for (; i < end && t < untilNs; i++) {
+        const vpage = vpages[i]!;
+        let pfn = pte[vpage]!;
+        if (pfn < 0) pfn = this.#faultIn(th, vpage);
+        const f = flags[vpage]!;
+        if ((f & PTE_PROTNONE) !== 0) {
+          flags[vpage] = f & ~PTE_PROTNONE;
+          this.#recordFault(th, vpage, pfn, t);
+          t += faultNs;
+          this.metrics.hintFault(faultNs);
+        }
+        accessed[headPlus1[pfn]! - 1] = 1;
+        done++;
+        const ni = nodeOfSection[pfn >>> SECTION_SHIFT]!;
+        const hit = llc !== null && llc.hit(mm.id, vpage, lines[i]!);
+        if (sampler !== null && --th.sampleLeft === 0) {
+          th.sampleLeft = sampler.options.period;
+          if (sampler.sample(th.ring, pfn, t / 1e6, hit, hit ? 0 : latency[ni]!, top[ni] === 1, writes[i] === 1)) t += sampler.options.costNs;
+        }
+        if (hit) {
+          t += cpuNs + llc.hitNs;
+          fast++; // an LLC hit never reaches memory: it counts as a fast access
+          llcHits++;
+          continue;
+        }
+        const g = mm.base + vpage;
+        rec.record(th.id, g);
+        heat.access(g, pfn);
+        if (hmu !== null && top[ni] === 0) hmu.access(ni, pfn);
+        t += cpuNs + latency[ni]!;
+        if (top[ni] === 1) fast++;
+        else slow++;
       }
-      accessed[headPlus1[pfn]! - 1] = 1;
-      done++;
-      const ni = nodeOfSection[pfn >>> SECTION_SHIFT]!;
-      const hit = llc !== null && llc.hit(mm.id, vpage, buf.line[i]!);
-      if (sampler !== null && --th.sampleLeft === 0) {
-        th.sampleLeft = sampler.options.period;
-        if (sampler.sample(th.ring, pfn, t / 1e6, hit, hit ? 0 : latency[ni]!, top[ni] === 1, buf.write[i] === 1)) t += sampler.options.costNs;
-      }
-      if (hit) {
-        t += cpuNs + llc.hitNs;
-        fast++; // an LLC hit never reaches memory: it counts as a fast access
-        llcHits++;
-        continue;
-      }
-      const g = mm.base + vpage;
-      rec.record(th.id, g);
-      heat.access(g, pfn);
-      if (hmu !== null && top[ni] === 0) hmu.access(ni, pfn);
-      t += cpuNs + latency[ni]!;
-      if (top[ni] === 1) fast++;
-      else slow++;
+      buf.pos = i;
     }
     th.timeNs = Math.max(th.timeNs, t);
     th.accesses += done;
@@ -315,6 +335,34 @@ export class Simulation {
     th.slow += slow;
     th.llcHits += llcHits;
     this.metrics.accesses(fast, slow, llcHits);
+  }
+
+  /**
+   * Read, ahead of the replay, what the replay of these accesses will read: the PTEs, flags, folio
+   * heads, Accessed bytes and oracle counts of their pages. Each loop's loads are independent of each other, so
+   * their cache misses overlap, where in the replay each waits on the one before. Only on machines
+   * whose tables outgrow the caches (#prefetch); it changes no result.
+   */
+  #touch(mm: AddressSpace, vpages: Int32Array, from: number, len: number): void {
+    const { pte, flags } = mm;
+    const { headPlus1, accessed } = this.mem;
+    let sink = 0;
+    for (let i = from; i < len; i++) sink ^= pte[vpages[i]!]! ^ flags[vpages[i]!]!;
+    for (let i = from; i < len; i++) {
+      const pfn = pte[vpages[i]!]!;
+      if (pfn >= 0) sink ^= headPlus1[pfn]!;
+    }
+    for (let i = from; i < len; i++) {
+      const pfn = pte[vpages[i]!]!;
+      if (pfn >= 0) sink ^= accessed[headPlus1[pfn]! - 1]!;
+    }
+    const { total, interval } = this.oracles;
+    const threads = this.threads.length;
+    for (let i = from; i < len; i++) {
+      const oi = (mm.base + vpages[i]!) * threads;
+      sink ^= total[oi]! ^ interval[oi]!;
+    }
+    this.#sink ^= sink;
   }
 
   #recordFault(th: SimThread, vpage: number, pfn: number, tNs: number): void {
@@ -383,7 +431,14 @@ export class Simulation {
     return false;
   }
 
-  #placementOrder(nid: number): number[] {
+  /** The node order each first touch from `nid` tries, computed once per node (readonly machine and placement). */
+  #placementOrder(nid: number): readonly number[] {
+    let order = this.#placementOrders.get(nid);
+    if (order === undefined) this.#placementOrders.set(nid, (order = this.#computePlacementOrder(nid)));
+    return order;
+  }
+
+  #computePlacementOrder(nid: number): number[] {
     const m = this.machine;
     const from = this.#placement.policy === 'local' ? nid : this.#placement.node;
     const fi = m.indexOf[from]!;

@@ -94,15 +94,34 @@ function gupsProcess(name: string, p: z.output<typeof gupsSchema>, seed: number,
   const pages = Math.round(p.footprintMiB * PAGES_PER_MIB);
   const hot = Math.max(1, Math.floor(pages * p.hotFraction));
   const phases = Math.max(1, Math.floor(pages / hot));
-  const rngs = Array.from({ length: p.threads }, (_, t) => mulberry32(streamSeed(seed, t)));
-  return process(name, pages, p.threads, p.accessesPerThread, p.cpus, true, shiftPeriodNs, (t, nowNs, vpage, line, write, n) => {
-    const r = rngs[t]!;
+  const { hotAccessFraction, writeFraction } = p;
+  // each thread's mulberry32 state, stepped inline below: the stream of mulberry32(streamSeed(seed, t)),
+  // at twice the speed of calling it four times per access
+  const state = Int32Array.from({ length: p.threads }, (_, t) => streamSeed(seed, t));
+  return process(name, pages, p.threads, p.accessesPerThread, p.cpus, true, shiftPeriodNs, (th, nowNs, vpage, line, write, n) => {
     const base = shiftPeriodNs > 0 ? (Math.floor(nowNs / shiftPeriodNs) % phases) * hot : 0;
+    let a = state[th]!;
+    let t = 0;
     for (let i = 0; i < n; i++) {
-      vpage[i] = r() < p.hotAccessFraction ? base + Math.floor(r() * hot) : Math.floor(r() * pages);
-      line[i] = Math.floor(r() * LINES_PER_PAGE);
-      write[i] = r() < p.writeFraction ? 1 : 0;
+      a = (a + 0x6d2b79f5) | 0;
+      t = Math.imul(a ^ (a >>> 15), a | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      const inHot = ((t ^ (t >>> 14)) >>> 0) / 4294967296 < hotAccessFraction;
+      a = (a + 0x6d2b79f5) | 0;
+      t = Math.imul(a ^ (a >>> 15), a | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      vpage[i] = inHot ? base + Math.floor(u * hot) : Math.floor(u * pages);
+      a = (a + 0x6d2b79f5) | 0;
+      t = Math.imul(a ^ (a >>> 15), a | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      line[i] = Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * LINES_PER_PAGE);
+      a = (a + 0x6d2b79f5) | 0;
+      t = Math.imul(a ^ (a >>> 15), a | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      write[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 < writeFraction ? 1 : 0;
     }
+    state[th] = a;
   });
 }
 

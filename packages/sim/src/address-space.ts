@@ -1,3 +1,4 @@
+import { type Alloc, heapAlloc } from './replay-kernel.js';
 import type { ProcessSpec } from './workloads.js';
 
 /** One address space (a process of the workload). */
@@ -21,13 +22,14 @@ export class AddressSpace {
   readonly lastDemoteMs: Int32Array;
   readonly threads: SimThread[] = [];
 
-  constructor(id: number, spec: ProcessSpec, base: number) {
+  /** `alloc` makes the arrays the replay kernel reads: the PTEs and their flags. */
+  constructor(id: number, spec: ProcessSpec, base: number, alloc: Alloc = heapAlloc) {
     this.id = id;
     this.name = spec.name;
     this.pages = spec.footprintPages;
     this.base = base;
-    this.pte = new Int32Array(spec.footprintPages).fill(-1);
-    this.flags = new Uint8Array(spec.footprintPages);
+    this.pte = alloc(Int32Array, spec.footprintPages).fill(-1);
+    this.flags = alloc(Uint8Array, spec.footprintPages);
     this.scanTimeMs = new Float64Array(spec.footprintPages);
     this.lastPromoteMs = new Int32Array(spec.footprintPages);
     this.lastDemoteMs = new Int32Array(spec.footprintPages);

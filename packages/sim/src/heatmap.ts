@@ -1,4 +1,5 @@
 import type { Machine } from './machine.js';
+import { type Alloc, heapAlloc } from './replay-kernel.js';
 
 /** A column covers this much time at first; columns merge in pairs as the run grows. */
 const FIRST_COLUMN_MS = 100;
@@ -73,7 +74,8 @@ export class HeatmapRecorder {
   readonly #virtual: { pages: number; rowStart: number[]; rowPages: number[] };
   readonly #physical: { rowStart: number[]; rowPages: number[]; nodes: HeatmapReport['physical']['nodes'] };
 
-  constructor(machine: Machine, pages: number) {
+  /** `alloc` makes the arrays the replay kernel reads and increments: prow, vcur and pcur. */
+  constructor(machine: Machine, pages: number, alloc: Alloc = heapAlloc) {
     this.vshift = shiftFor(Math.max(1, pages), VIRTUAL_ROWS);
     this.#vrows = Math.max(1, Math.ceil(pages / 2 ** this.vshift));
     const vstep = 2 ** this.vshift;
@@ -86,7 +88,7 @@ export class HeatmapRecorder {
     const rowsPerNode = Math.max(1, Math.min(ROWS_PER_NODE, Math.floor(NO_ROW / machine.nodes.length)));
     this.pshift = Math.min(...machine.nodes.map((n) => Math.min(shiftFor(n.pages, rowsPerNode), trailingZeros(n.startPfn))));
     const endPfn = Math.max(...machine.nodes.map((n) => n.startPfn + n.pages));
-    this.prow = new Uint8Array(Math.ceil(endPfn / 2 ** this.pshift)).fill(NO_ROW);
+    this.prow = alloc(Uint8Array, Math.ceil(endPfn / 2 ** this.pshift)).fill(NO_ROW);
     const rowStart: number[] = [];
     const rowPages: number[] = [];
     const nodes: HeatmapReport['physical']['nodes'] = [];
@@ -106,8 +108,8 @@ export class HeatmapRecorder {
     }
     this.#physical = { rowStart, rowPages, nodes };
     this.#prows = rowStart.length;
-    this.vcur = new Uint32Array(this.#vrows);
-    this.pcur = new Uint32Array(this.#prows);
+    this.vcur = alloc(Uint32Array, this.#vrows);
+    this.pcur = alloc(Uint32Array, this.#prows);
     this.#vprom = new Float64Array(this.#vrows);
     this.#pprom = new Float64Array(this.#prows);
   }

@@ -1,5 +1,6 @@
 import { PAGE_SIZE } from '@pghot/core';
 import type { Simulation } from './sim.js';
+import { type Alloc, heapAlloc } from './replay-kernel.js';
 
 export interface OracleResult {
   fastTierHitRatio: number;
@@ -92,12 +93,13 @@ export class OracleRecorder {
   /** Interval top-K per interval: its end (ms), and its fast and all accesses. */
   readonly intervalSeries: { endMs: number; hits: number; all: number }[] = [];
 
-  constructor(sim: Simulation, pages: number) {
+  /** `alloc` makes the counts, which the replay kernel increments. */
+  constructor(sim: Simulation, pages: number, alloc: Alloc = heapAlloc) {
     this.#sim = sim;
     this.#threads = sim.threads.length;
     this.#pages = pages;
-    this.total = new Uint32Array(pages * this.#threads);
-    this.interval = new Uint32Array(pages * this.#threads);
+    this.total = alloc(Uint32Array, pages * this.#threads);
+    this.interval = alloc(Uint32Array, pages * this.#threads);
     this.#inFast = new Uint8Array(pages);
     this.#nextFast = new Uint8Array(pages);
     const m = sim.machine;

@@ -1,5 +1,6 @@
 import { SECTION_SHIFT, type MemoryModel, type NodeCapacity } from '@pghot/core';
 import type { Machine } from './machine.js';
+import { type Alloc, heapAlloc } from './replay-kernel.js';
 
 export const THP_ORDER = 9;
 export const THP_PAGES = 1 << THP_ORDER;
@@ -36,14 +37,15 @@ export class PhysicalMemory implements MemoryModel {
   readonly #free9: Int32Array[];
   readonly #free9Top: Int32Array;
 
-  constructor(machine: Machine) {
+  /** `alloc` makes the arrays the replay kernel reads: the section map, folio heads and Accessed bytes. */
+  constructor(machine: Machine, alloc: Alloc = heapAlloc) {
     this.machine = machine;
     const end = machine.endPfn;
-    this.nodeOfSection = new Int8Array(Math.ceil(end / 2 ** SECTION_SHIFT)).fill(-1);
-    this.headPlus1 = new Int32Array(end);
+    this.nodeOfSection = alloc(Int8Array, Math.ceil(end / 2 ** SECTION_SHIFT)).fill(-1);
+    this.headPlus1 = alloc(Int32Array, end);
     this.order = new Uint8Array(end);
     this.lru = new Uint8Array(end);
-    this.accessed = new Uint8Array(end);
+    this.accessed = alloc(Uint8Array, end);
     this.rmapMm = new Int32Array(end);
     this.rmapVpage = new Int32Array(end);
     const n = machine.nodeCount;

@@ -11,6 +11,7 @@ import { mulberry32, streamSeed } from './random.js';
 import { createWorkload, type ProcessSpec, type WorkloadInstance } from './workloads.js';
 
 import { AddressSpace, type SimThread } from './address-space.js';
+import { type Alloc, type BoundReplay, heapAlloc, ReplayKernel, type ReplayCounts } from './replay-kernel.js';
 import { verifySimulation } from './invariants.js';
 import { Kswapd } from './kswapd.js';
 import { mapFolio, moveAll, simMigrationBackend } from './migration.js';
@@ -70,6 +71,14 @@ export class Simulation {
   /** Read each batch's page tables ahead of its replay (#touch): when they outgrow the caches. */
   readonly #prefetch: boolean;
   #sink = 0;
+  /** The replay loop in WebAssembly, with the arrays it reads in its memory; null if they do not fit. */
+  readonly #kernel: ReplayKernel | null;
+  /** Each thread's kernel replay, once made (null: its arrays are not all in the kernel's memory). */
+  readonly #boundReplay: (BoundReplay | null | undefined)[] = [];
+  readonly #counts: ReplayCounts = { t: 0, fast: 0, slow: 0, done: 0 };
+  /** The latency matrix and the top-tier flags by node index, where the kernel reads them. */
+  readonly #latency: Float64Array;
+  readonly #top: Uint8Array;
   readonly #pending: { vpage: Int32Array; line: Uint8Array; write: Uint8Array; pos: number; len: number }[] = [];
   readonly #fault = {
     mm: new Int32Array(FAULT_BUFFER),
@@ -101,7 +110,14 @@ export class Simulation {
     });
     const w = options.workload;
     this.workload = typeof w === 'string' ? createWorkload(w, {}, seed) : 'processes' in w ? w : createWorkload(w.name, w.params ?? {}, seed);
-    this.mem = new PhysicalMemory(this.machine);
+    this.#kernel = ReplayKernel.create(kernelBytes(this.machine, this.workload));
+    const alloc: Alloc = this.#kernel?.alloc ?? heapAlloc;
+    this.mem = new PhysicalMemory(this.machine, alloc);
+    const n = this.machine.nodeCount;
+    this.#latency = alloc(Float64Array, n * n);
+    this.#latency.set(this.machine.latency);
+    this.#top = alloc(Uint8Array, n);
+    this.#top.set(this.machine.nodes.map((x) => (x.topTier ? 1 : 0)));
     this.#placement = this.#checkPlacement(options.placement ?? { policy: 'local' });
     this.#moveAt = options.moveAt ?? null;
     if (this.#moveAt && this.machine.indexOf[this.#moveAt.node]! < 0) throw new ConfigError(`moveAt: node ${this.#moveAt.node} is not on machine "${this.machine.name}"`, { code: 'PGHOT_SIM' });
@@ -137,7 +153,7 @@ export class Simulation {
     const cpuNodes = this.machine.nodes.filter((n) => n.topTier && n.cpus.length > 0);
     const used = new Map<number, number>();
     for (const spec of this.workload.processes) {
-      const mm = new AddressSpace(this.processes.length, spec, base);
+      const mm = new AddressSpace(this.processes.length, spec, base, alloc);
       base += spec.footprintPages;
       this.processes.push(mm);
       for (let t = 0; t < spec.threads; t++) {
@@ -147,12 +163,12 @@ export class Simulation {
         const thread: SimThread = { id: this.threads.length, mm, spec, index: t, cpu, nid, nodeIndex: this.machine.indexOf[nid]!, timeNs: 0, done: false, accesses: 0, fast: 0, slow: 0, llcHits: 0, sampleLeft: 0, ring: -1 };
         mm.threads.push(thread);
         this.threads.push(thread);
-        this.#pending.push({ vpage: new Int32Array(BATCH), line: new Uint8Array(BATCH), write: new Uint8Array(BATCH), pos: 0, len: 0 });
+        this.#pending.push({ vpage: alloc(Int32Array, BATCH), line: new Uint8Array(BATCH), write: new Uint8Array(BATCH), pos: 0, len: 0 });
       }
     }
     this.metrics = new Metrics(this);
-    this.oracles = new OracleRecorder(this, base);
-    this.heatmap = new HeatmapRecorder(this.machine, base);
+    this.oracles = new OracleRecorder(this, base, alloc);
+    this.heatmap = new HeatmapRecorder(this.machine, base, alloc);
   }
 
   /** The migratepages event (`moveAt`), if the run has one. */
@@ -275,6 +291,8 @@ export class Simulation {
     const rec = this.oracles;
     const heat = this.heatmap;
     const buf = this.#pending[th.id]!;
+    const kernel = llc === null && sampler === null && hmu === null ? this.#kernelReplay(th) : null;
+    const counts = this.#counts;
     let t = th.timeNs;
     let fast = 0;
     let slow = 0;
@@ -292,10 +310,22 @@ export class Simulation {
       // the batch's accesses, with the position in a local (written back when the loop stops)
       const { vpage: vpages, line: lines, write: writes, len } = buf;
       let i = buf.pos;
-      const end = this.#prefetch ? Math.min(len, i + TOUCH) : len;
-      if (this.#prefetch) this.#touch(mm, vpages, i, end);
-      for (; i < end && t < untilNs; i++) {
-        const vpage = vpages[i]!;
+      let touched = i;
+      while (i < len && t < untilNs) {
+        if (kernel !== null) {
+          // every plain access in WebAssembly; it stops at one JavaScript must run
+          i = kernel(i, len, t, untilNs, counts);
+          t = counts.t;
+          fast += counts.fast;
+          slow += counts.slow;
+          done += counts.done;
+          if (i === len || !(t < untilNs)) break;
+        } else if (this.#prefetch && i >= touched) {
+          touched = Math.min(len, i + TOUCH);
+          this.#touch(mm, vpages, i, touched);
+        }
+        const k = i++;
+        const vpage = vpages[k]!;
         let pfn = pte[vpage]!;
         if (pfn < 0) pfn = this.#faultIn(th, vpage);
         const f = flags[vpage]!;
@@ -308,10 +338,10 @@ export class Simulation {
         accessed[headPlus1[pfn]! - 1] = 1;
         done++;
         const ni = nodeOfSection[pfn >>> SECTION_SHIFT]!;
-        const hit = llc !== null && llc.hit(mm.id, vpage, lines[i]!);
+        const hit = llc !== null && llc.hit(mm.id, vpage, lines[k]!);
         if (sampler !== null && --th.sampleLeft === 0) {
           th.sampleLeft = sampler.options.period;
-          if (sampler.sample(th.ring, pfn, t / 1e6, hit, hit ? 0 : latency[ni]!, top[ni] === 1, writes[i] === 1)) t += sampler.options.costNs;
+          if (sampler.sample(th.ring, pfn, t / 1e6, hit, hit ? 0 : latency[ni]!, top[ni] === 1, writes[k] === 1)) t += sampler.options.costNs;
         }
         if (hit) {
           t += cpuNs + llc.hitNs;
@@ -335,6 +365,34 @@ export class Simulation {
     th.slow += slow;
     th.llcHits += llcHits;
     this.metrics.accesses(fast, slow, llcHits);
+  }
+
+  /** The thread's replay in the kernel, made on first use; null without a kernel or with arrays outside it. */
+  #kernelReplay(th: SimThread): BoundReplay | null {
+    let bound = this.#boundReplay[th.id];
+    if (bound === undefined) {
+      const n = this.machine.nodeCount;
+      bound = this.#boundReplay[th.id] =
+        this.#kernel?.bind(
+          {
+            vpages: this.#pending[th.id]!.vpage,
+            pte: th.mm.pte,
+            flags: th.mm.flags,
+            headPlus1: this.mem.headPlus1,
+            accessed: this.mem.accessed,
+            nodeOfSection: this.mem.nodeOfSection,
+            latency: this.#latency.subarray(th.nodeIndex * n, th.nodeIndex * n + n),
+            top: this.#top,
+            total: this.oracles.total,
+            interval: this.oracles.interval,
+            vcur: this.heatmap.vcur,
+            pcur: this.heatmap.pcur,
+            prow: this.heatmap.prow,
+          },
+          { cpuNs: this.machine.cpuNsPerAccess, sectionShift: SECTION_SHIFT, threads: this.threads.length, tid: th.id, base: th.mm.base, vshift: this.heatmap.vshift, pshift: this.heatmap.pshift },
+        ) ?? null;
+    }
+    return bound;
   }
 
   /**
@@ -454,4 +512,16 @@ export class Simulation {
 export interface SimResult {
   sim: Simulation;
   estimatedTimeNs: number;
+}
+
+/**
+ * Bytes of the arrays the replay kernel reads, for this machine and workload: folio heads and
+ * Accessed bytes per PFN, the section map, PTEs and flags per page, two oracle counts per page and
+ * thread, the heatmap's row table (at most one byte per PFN), the batches, and room for the small ones.
+ */
+function kernelBytes(machine: Machine, workload: WorkloadInstance): number {
+  const end = machine.endPfn;
+  const pages = workload.processes.reduce((a, p) => a + p.footprintPages, 0);
+  const threads = workload.processes.reduce((a, p) => a + p.threads, 0);
+  return end * 5 + Math.ceil(end / 2 ** SECTION_SHIFT) + pages * 5 + pages * threads * 8 + end + threads * BATCH * 4 + (1 << 20);
 }

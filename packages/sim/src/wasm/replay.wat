@@ -1,0 +1,63 @@
+;; The simulator's replay loop for plain accesses: a page that is mapped and not PROTNONE, with no
+;; LLC model, PMU sampler or hotness monitor attached. It does what Simulation#replay does for such
+;; an access, in the same order and with the same float arithmetic, over arrays that live in this
+;; module's memory. Built into replay-wasm.ts by `pnpm build:wasm`; a test checks the two agree.
+;;
+;; replay(...) runs accesses i.. of the batch while i < len and t < until, and returns the index of
+;; the first one it did not run: the end, the time limit, or an access JavaScript must run (a first
+;; touch, or a hint fault). At out it leaves the clock t (f64), and this call's fast, slow and done
+;; counts (i32 at out+8, out+12, out+16).
+(module
+  (import "env" "memory" (memory 1))
+  (func (export "replay")
+    (param $i i32) (param $len i32) (param $t f64) (param $until f64) (param $cpuNs f64)
+    (param $vpages i32) (param $pte i32) (param $flags i32) (param $headPlus1 i32) (param $accessed i32)
+    (param $nodeOfSection i32) (param $sectionShift i32) (param $latency i32) (param $top i32)
+    (param $total i32) (param $interval i32) (param $threads i32) (param $tid i32) (param $base i32)
+    (param $vcur i32) (param $vshift i32) (param $pcur i32) (param $prow i32) (param $pshift i32)
+    (param $out i32)
+    (result i32)
+    (local $v i32) (local $pfn i32) (local $ni i32) (local $g i32) (local $a i32)
+    (local $fast i32) (local $slow i32) (local $done i32)
+    (block $stop
+      (loop $next
+        (br_if $stop (i32.ge_u (local.get $i) (local.get $len)))
+        (br_if $stop (i32.eqz (f64.lt (local.get $t) (local.get $until))))
+        (local.set $v (i32.load (i32.add (local.get $vpages) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $pfn (i32.load (i32.add (local.get $pte) (i32.shl (local.get $v) (i32.const 2)))))
+        ;; a first touch, or PROTNONE (a hint fault): JavaScript runs it
+        (br_if $stop (i32.lt_s (local.get $pfn) (i32.const 0)))
+        (br_if $stop (i32.and (i32.load8_u (i32.add (local.get $flags) (local.get $v))) (i32.const 2)))
+        ;; the Accessed bit of the folio
+        (i32.store8
+          (i32.add (local.get $accessed)
+                   (i32.sub (i32.load (i32.add (local.get $headPlus1) (i32.shl (local.get $pfn) (i32.const 2)))) (i32.const 1)))
+          (i32.const 1))
+        (local.set $done (i32.add (local.get $done) (i32.const 1)))
+        (local.set $ni (i32.load8_s (i32.add (local.get $nodeOfSection) (i32.shr_u (local.get $pfn) (local.get $sectionShift)))))
+        ;; the oracles' counts and the heatmap's cells (OracleRecorder.record, HeatmapRecorder.access)
+        (local.set $g (i32.add (local.get $base) (local.get $v)))
+        (local.set $a (i32.add (local.get $total)
+          (i32.shl (i32.add (i32.mul (local.get $g) (local.get $threads)) (local.get $tid)) (i32.const 2))))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32.add (local.get $interval)
+          (i32.shl (i32.add (i32.mul (local.get $g) (local.get $threads)) (local.get $tid)) (i32.const 2))))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32.add (local.get $vcur) (i32.shl (i32.shr_u (local.get $g) (local.get $vshift)) (i32.const 2))))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        (local.set $a (i32.add (local.get $pcur)
+          (i32.shl (i32.load8_u (i32.add (local.get $prow) (i32.shr_u (local.get $pfn) (local.get $pshift)))) (i32.const 2))))
+        (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
+        ;; the access's time, and fast or slow by the tier of its node
+        (local.set $t (f64.add (local.get $t)
+          (f64.add (local.get $cpuNs) (f64.load (i32.add (local.get $latency) (i32.shl (local.get $ni) (i32.const 3)))))))
+        (if (i32.load8_u (i32.add (local.get $top) (local.get $ni)))
+          (then (local.set $fast (i32.add (local.get $fast) (i32.const 1))))
+          (else (local.set $slow (i32.add (local.get $slow) (i32.const 1)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (f64.store (local.get $out) (local.get $t))
+    (i32.store offset=8 (local.get $out) (local.get $fast))
+    (i32.store offset=12 (local.get $out) (local.get $slow))
+    (i32.store offset=16 (local.get $out) (local.get $done))
+    (local.get $i)))

@@ -31,6 +31,11 @@ export interface SimOptions {
    */
   warmUpMs?: number;
   pingPongWindowMs?: number;
+  /**
+   * Replay plain accesses in WebAssembly (default true); false runs every access in JavaScript.
+   * The results are the same bytes either way: false is for checking that, and for debugging.
+   */
+  wasm?: boolean;
   /** Check the invariants at the end of the run (and throw if one fails). */
   verify?: boolean;
   onProgress?: (fraction: number, simTimeMs: number) => void;

@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Topology } from '@pghot/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -5,6 +7,7 @@ import { buildMachine, type MachineSpec } from './machine.js';
 import { runBaseline, runSimulation } from './run.js';
 import { Simulation } from './sim.js';
 import { reportAt, TINY } from './test-fixtures.js';
+import { REPLAY_WASM } from './wasm/replay-wasm.js';
 import { createWorkload, threadsForMachine } from './workloads.js';
 
 describe('small exact scenarios', () => {
@@ -287,5 +290,33 @@ describe('dram+cxl-1t (a 1 TiB CXL node)', () => {
     expect([sim.mem.pfnOnline(16_777_215), sim.mem.pfnOnline(16_777_216), sim.mem.pfnOnline(285_212_671), sim.mem.pfnOnline(285_212_672)]).toEqual([true, true, true, false]);
     // about 5 GiB of per-PFN arrays are allocated; zero for free pages, the OS commits almost none of it
     expect(process.memoryUsage().rss - before).toBeLessThan(256 * 2 ** 20);
+  });
+});
+
+describe('the replay kernel (WebAssembly)', () => {
+  it('is assembled from replay.wat as committed (pnpm build:wasm)', async () => {
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+    const { assemble } = (await import(path.join(root, 'scripts/build-wasm.mjs'))) as { assemble: (file: string) => string };
+    expect(assemble(path.join(root, 'packages/sim/src/wasm/replay.wat'))).toBe(REPLAY_WASM);
+  });
+
+  it('gives the same report as replay in JavaScript: promotion on and off, several processes and threads', async () => {
+    const hintFaults = (await import('../../source-hintfault/src/index.js')).default;
+    const common = { machine: 'dram+cxl', plugins: [hintFaults()], placement: { policy: 'preferred' as const, node: 1 }, tunables: { freq_threshold: 1 } };
+    const cases = [
+      { ...common, workload: { name: 'gups-hotset', params: { accessesPerThread: 8_000_000 } }, baseline: 'run' as const },
+      { ...common, workload: { name: 'phase-shift', params: { accessesPerThread: 8_000_000, threads: 2, periodS: 1 } }, baseline: 'none' as const },
+      {
+        ...common,
+        workload: { name: 'mix', params: { parts: [{ workload: 'gups-hotset', params: { footprintMiB: 32, accessesPerThread: 6_000_000 } }, { workload: 'zipf', params: { footprintMiB: 32, accessesPerThread: 6_000_000 } }] } },
+        baseline: 'none' as const,
+      },
+    ];
+    for (const c of cases) {
+      const js = await runSimulation({ ...c, wasm: false });
+      const wasm = await runSimulation({ ...c, wasm: true });
+      expect(wasm.vmstat.pgpromote_success, c.workload.name).toBeGreaterThan(0);
+      expect(JSON.stringify(wasm), c.workload.name).toBe(JSON.stringify(js));
+    }
   });
 });

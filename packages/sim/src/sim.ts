@@ -110,7 +110,7 @@ export class Simulation {
     });
     const w = options.workload;
     this.workload = typeof w === 'string' ? createWorkload(w, {}, seed) : 'processes' in w ? w : createWorkload(w.name, w.params ?? {}, seed);
-    this.#kernel = ReplayKernel.create(kernelBytes(this.machine, this.workload));
+    this.#kernel = options.wasm === false ? null : ReplayKernel.create(kernelBytes(this.machine, this.workload));
     const alloc: Alloc = this.#kernel?.alloc ?? heapAlloc;
     this.mem = new PhysicalMemory(this.machine, alloc);
     const n = this.machine.nodeCount;

@@ -33,6 +33,13 @@ describe('markTopK (the oracles\' top K without a sort)', () => {
           const counts = Uint32Array.from(raw.slice(0, pages * threads));
           const fast = markTopK(counts, threads, pages, k, new Uint8Array(pages).fill(1), new Uint32Array(cap));
           expect([...fast]).toEqual([...sortedTopK(counts, threads, pages, k)]);
+          // the same counts in lane 1 of pairs, beside other counts (the recorder's layout)
+          const pairs = new Uint32Array(counts.length * 2);
+          counts.forEach((c, i) => {
+            pairs[2 * i] = (c * 7 + i) % 41;
+            pairs[2 * i + 1] = c;
+          });
+          expect([...markTopK(pairs, threads, pages, k, new Uint8Array(pages), new Uint32Array(cap), 1, 2)]).toEqual([...fast]);
         },
       ),
       { numRuns: 2000 },

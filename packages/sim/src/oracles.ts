@@ -12,14 +12,21 @@ export interface Oracles {
   intervalTopK: OracleResult & { k: number; intervalMs: number; migratedPages: number; fastTierHitRatioAfterWarmUp: number | null };
 }
 
+/** The recorder's two counts of a (page, thread): in all, and in this interval. */
+const TOTAL = 0;
+const INTERVAL = 1;
+
 /** Per-page access counts below this are counted in a histogram for the top K; above, sorted. */
 const HISTOGRAM = 65_536;
 
-/** A page's accesses in `counts` (page-major, `threads` counts per page). */
-function pageSum(counts: Uint32Array, threads: number, g: number): number {
-  if (threads === 1) return counts[g]!;
+/**
+ * A page's accesses in `counts`: page-major, `threads` counts per page, each at `lane` of a group
+ * of `stride` (the recorder keeps its total and interval counts side by side, stride 2).
+ */
+function pageSum(counts: Uint32Array, threads: number, g: number, lane: number, stride: number): number {
+  if (threads === 1) return counts[g * stride + lane]!;
   let s = 0;
-  for (let t = 0; t < threads; t++) s += counts[g * threads + t]!;
+  for (let t = 0; t < threads; t++) s += counts[(g * threads + t) * stride + lane]!;
   return s;
 }
 
@@ -29,19 +36,19 @@ function pageSum(counts: Uint32Array, threads: number, g: number): number {
  * count where the k-th page falls; pages above it are in, pages at it are in by index. The few pages
  * of a count past the histogram are sorted. Linear, and no memory per page beyond `fast`.
  */
-export function markTopK(counts: Uint32Array, threads: number, pages: number, k: number, fast: Uint8Array, histogram: Uint32Array): Uint8Array {
+export function markTopK(counts: Uint32Array, threads: number, pages: number, k: number, fast: Uint8Array, histogram: Uint32Array, lane = 0, stride = 1): Uint8Array {
   const cap = histogram.length;
   const hist = histogram.fill(0);
   const big: number[] = [];
   fast.fill(0);
   for (let g = 0; g < pages; g++) {
-    const s = pageSum(counts, threads, g);
+    const s = pageSum(counts, threads, g, lane, stride);
     if (s === 0) continue;
     if (s < cap) hist[s]!++;
     else big.push(g);
   }
   let left = k;
-  big.sort((a, b) => pageSum(counts, threads, b) - pageSum(counts, threads, a) || a - b);
+  big.sort((a, b) => pageSum(counts, threads, b, lane, stride) - pageSum(counts, threads, a, lane, stride) || a - b);
   for (const g of big) {
     if (left === 0) return fast;
     fast[g] = 1;
@@ -53,7 +60,7 @@ export function markTopK(counts: Uint32Array, threads: number, pages: number, k:
   while (c >= 1 && above + hist[c]! <= left) above += hist[c--]!;
   let ties = c >= 1 ? left - above : 0;
   for (let g = 0; g < pages; g++) {
-    const s = pageSum(counts, threads, g);
+    const s = pageSum(counts, threads, g, lane, stride);
     if (s === 0 || s >= cap) continue;
     if (s > c) fast[g] = 1;
     else if (s === c && ties > 0) {
@@ -75,9 +82,11 @@ export class OracleRecorder {
   readonly #sim: Simulation;
   readonly #threads: number;
   readonly #pages: number;
-  /** Accesses per (global page, thread), at g * threads + t: in all, and in this interval. */
-  readonly total: Uint32Array;
-  readonly interval: Uint32Array;
+  /**
+   * Accesses per (global page, thread), in all and in this interval, side by side (one cache line
+   * for both): at 2 (g * threads + t) + TOTAL and + INTERVAL.
+   */
+  readonly counts: Uint32Array;
   readonly k: number;
   readonly #fastNs: Float64Array;
   readonly #slowNs: Float64Array;
@@ -98,8 +107,7 @@ export class OracleRecorder {
     this.#sim = sim;
     this.#threads = sim.threads.length;
     this.#pages = pages;
-    this.total = alloc(Uint32Array, pages * this.#threads);
-    this.interval = alloc(Uint32Array, pages * this.#threads);
+    this.counts = alloc(Uint32Array, pages * this.#threads * 2);
     this.#inFast = new Uint8Array(pages);
     this.#nextFast = new Uint8Array(pages);
     const m = sim.machine;
@@ -117,23 +125,24 @@ export class OracleRecorder {
 
   /** One memory access (LLC misses only) by thread `t` to global page `g`. */
   record(t: number, g: number): void {
-    const i = g * this.#threads + t;
-    this.total[i]!++;
-    this.interval[i]!++;
+    const i = (g * this.#threads + t) * 2;
+    this.counts[i + TOTAL]!++;
+    this.counts[i + INTERVAL]!++;
   }
 
-  #topK(counts: Uint32Array, fast: Uint8Array): Uint8Array {
-    return markTopK(counts, this.#threads, this.#pages, this.k, fast, this.#histogram);
+  #topK(lane: number, fast: Uint8Array): Uint8Array {
+    return markTopK(this.counts, this.#threads, this.#pages, this.k, fast, this.#histogram, lane, 2);
   }
 
-  /** Hits and per-thread time of a placement over `counts`. */
-  #score(counts: Uint32Array, fast: Uint8Array, timeNs: Float64Array): { hits: number; all: number } {
+  /** Hits and per-thread time of a placement over the counts of `lane`. */
+  #score(lane: number, fast: Uint8Array, timeNs: Float64Array): { hits: number; all: number } {
+    const counts = this.counts;
     const T = this.#threads;
     let hits = 0;
     let all = 0;
     for (let g = 0; g < this.#pages; g++) {
       for (let t = 0; t < T; t++) {
-        const c = counts[g * T + t]!;
+        const c = counts[(g * T + t) * 2 + lane]!;
         if (c === 0) continue;
         all += c;
         if (fast[g] === 1) {
@@ -148,16 +157,17 @@ export class OracleRecorder {
   /** The interval ends now: place its top K, score it, and return its fast and all accesses. */
   closeInterval(): { hits: number; all: number } {
     // two buffers in turn: this interval's placement and the last one's
-    const fast = this.#topK(this.interval, this.#nextFast);
+    const fast = this.#topK(INTERVAL, this.#nextFast);
     // the first interval's set is placed at t = 0 for free, as static top-K's; later changes migrate
     if (this.#intervals++ > 0) for (let g = 0; g < this.#pages; g++) if (fast[g] === 1 && this.#inFast[g] === 0) this.#migratedPages++;
     this.#nextFast = this.#inFast;
     this.#inFast = fast;
-    const { hits, all } = this.#score(this.interval, fast, this.#iTimeNs);
+    const { hits, all } = this.#score(INTERVAL, fast, this.#iTimeNs);
     this.#iHits += hits;
     this.#iAll += all;
     this.intervalSeries.push({ endMs: this.#sim.nowMs, hits, all });
-    this.interval.fill(0);
+    const counts = this.counts;
+    for (let i = INTERVAL; i < counts.length; i += 2) counts[i] = 0;
     return { hits, all };
   }
 
@@ -184,7 +194,7 @@ export class OracleRecorder {
 
     const allFastNs = Float64Array.from(threads, (t, i) => (t.accesses - t.llcHits) * this.#fastNs[i]!);
     const staticNs = new Float64Array(threads.length);
-    const s = this.#score(this.total, this.#topK(this.total, this.#nextFast), staticNs);
+    const s = this.#score(TOTAL, this.#topK(TOTAL, this.#nextFast), staticNs);
     const m = sim.machine;
     const perPageNs = (PAGE_SIZE * 1000) / m.migrationBandwidthMBps + m.migrationFixedNs;
     const ratio = (hits: number) => (accesses === 0 ? 0 : (hits + llcHits) / accesses);

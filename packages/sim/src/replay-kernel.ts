@@ -21,7 +21,7 @@ type ReplayFn = (
   i: number, len: number, t: number, until: number, cpuNs: number,
   vpages: number, pte: number, flags: number, headPlus1: number, accessed: number,
   nodeOfSection: number, sectionShift: number, latency: number, top: number,
-  total: number, interval: number, threads: number, tid: number, base: number,
+  counts: number, threads: number, tid: number, base: number, headIsPfn: number,
   vcur: number, vshift: number, pcur: number, prow: number, pshift: number, out: number,
 ) => number;
 
@@ -44,8 +44,8 @@ export interface ReplayArrays {
   /** The thread's row of the latency matrix. */
   latency: Float64Array;
   top: Uint8Array;
-  total: Uint32Array;
-  interval: Uint32Array;
+  /** The oracle counts: total and interval side by side, at 2 (g * threads + tid). */
+  counts: Uint32Array;
   vcur: Uint32Array;
   pcur: Uint32Array;
   prow: Uint8Array;
@@ -62,6 +62,8 @@ export interface ReplayParams {
   base: number;
   vshift: number;
   pshift: number;
+  /** No THP: every folio is one page, its head the PFN itself, so the kernel skips headPlus1. */
+  headIsPfn: boolean;
 }
 
 export type BoundReplay = (i: number, len: number, t: number, until: number, counts: ReplayCounts) => number;
@@ -117,14 +119,15 @@ export class ReplayKernel {
     const replay = this.#replay;
     const out = this.#out;
     const outCounts = this.#outCounts;
-    const [vpages, pte, flags, headPlus1, accessed, nodeOfSection, latency, top, total, interval, vcur, pcur, prow] = [
-      a.vpages, a.pte, a.flags, a.headPlus1, a.accessed, a.nodeOfSection, a.latency, a.top, a.total, a.interval, a.vcur, a.pcur, a.prow,
-    ].map((x) => x.byteOffset) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number];
+    const [vpages, pte, flags, headPlus1, accessed, nodeOfSection, latency, top, oracleCounts, vcur, pcur, prow] = [
+      a.vpages, a.pte, a.flags, a.headPlus1, a.accessed, a.nodeOfSection, a.latency, a.top, a.counts, a.vcur, a.pcur, a.prow,
+    ].map((x) => x.byteOffset) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number];
     const { cpuNs, sectionShift, threads, tid, base, vshift, pshift } = p;
+    const headIsPfn = p.headIsPfn ? 1 : 0;
     return (i, len, t, until, counts) => {
       const stop = replay(
         i, len, t, until, cpuNs, vpages, pte, flags, headPlus1, accessed, nodeOfSection, sectionShift, latency, top,
-        total, interval, threads, tid, base, vcur, vshift, pcur, prow, pshift, 0,
+        oracleCounts, threads, tid, base, headIsPfn, vcur, vshift, pcur, prow, pshift, 0,
       );
       counts.t = out[0]!;
       counts.fast = outCounts[0]!;

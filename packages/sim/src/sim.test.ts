@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Topology } from '@pghot/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildMachine, type MachineSpec } from './machine.js';
+import { buildMachine, MACHINE_PRESETS, type MachineSpec } from './machine.js';
 import { runBaseline, runSimulation } from './run.js';
 import { Simulation } from './sim.js';
 import { reportAt, TINY } from './test-fixtures.js';
@@ -302,9 +302,18 @@ describe('the replay kernel (WebAssembly)', () => {
 
   it('gives the same report as replay in JavaScript: promotion on and off, several processes and threads', async () => {
     const hintFaults = (await import('../../source-hintfault/src/index.js')).default;
+    const pteScan = (await import('../../source-ptescan/src/index.js')).default;
     const common = { machine: 'dram+cxl', plugins: [hintFaults()], placement: { policy: 'preferred' as const, node: 1 }, tunables: { freq_threshold: 1 } };
     const cases = [
       { ...common, workload: { name: 'gups-hotset', params: { accessesPerThread: 8_000_000 } }, baseline: 'run' as const },
+      // THP: folios of 512 pages, whose Accessed bit (at the head) the page-table scanner reads
+      {
+        ...common,
+        machine: { ...MACHINE_PRESETS['dram+cxl']!, thp: true },
+        plugins: [hintFaults(), pteScan()],
+        workload: { name: 'gups-hotset', params: { accessesPerThread: 8_000_000 } },
+        baseline: 'none' as const,
+      },
       { ...common, workload: { name: 'phase-shift', params: { accessesPerThread: 8_000_000, threads: 2, periodS: 1 } }, baseline: 'none' as const },
       {
         ...common,
@@ -315,8 +324,9 @@ describe('the replay kernel (WebAssembly)', () => {
     for (const c of cases) {
       const js = await runSimulation({ ...c, wasm: false });
       const wasm = await runSimulation({ ...c, wasm: true });
-      expect(wasm.vmstat.pgpromote_success, c.workload.name).toBeGreaterThan(0);
-      expect(JSON.stringify(wasm), c.workload.name).toBe(JSON.stringify(js));
+      const name = `${c.workload.name}${typeof c.machine === 'object' ? ' (THP)' : ''}`;
+      expect(wasm.vmstat.pgpromote_success, name).toBeGreaterThan(0);
+      expect(JSON.stringify(wasm), name).toBe(JSON.stringify(js));
     }
   });
 });

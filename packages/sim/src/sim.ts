@@ -383,13 +383,21 @@ export class Simulation {
             nodeOfSection: this.mem.nodeOfSection,
             latency: this.#latency.subarray(th.nodeIndex * n, th.nodeIndex * n + n),
             top: this.#top,
-            total: this.oracles.total,
-            interval: this.oracles.interval,
+            counts: this.oracles.counts,
             vcur: this.heatmap.vcur,
             pcur: this.heatmap.pcur,
             prow: this.heatmap.prow,
           },
-          { cpuNs: this.machine.cpuNsPerAccess, sectionShift: SECTION_SHIFT, threads: this.threads.length, tid: th.id, base: th.mm.base, vshift: this.heatmap.vshift, pshift: this.heatmap.pshift },
+          {
+            cpuNs: this.machine.cpuNsPerAccess,
+            sectionShift: SECTION_SHIFT,
+            threads: this.threads.length,
+            tid: th.id,
+            base: th.mm.base,
+            vshift: this.heatmap.vshift,
+            pshift: this.heatmap.pshift,
+            headIsPfn: !this.machine.thp,
+          },
         ) ?? null;
     }
     return bound;
@@ -414,12 +422,9 @@ export class Simulation {
       const pfn = pte[vpages[i]!]!;
       if (pfn >= 0) sink ^= accessed[headPlus1[pfn]! - 1]!;
     }
-    const { total, interval } = this.oracles;
+    const counts = this.oracles.counts;
     const threads = this.threads.length;
-    for (let i = from; i < len; i++) {
-      const oi = (mm.base + vpages[i]!) * threads;
-      sink ^= total[oi]! ^ interval[oi]!;
-    }
+    for (let i = from; i < len; i++) sink ^= counts[(mm.base + vpages[i]!) * threads * 2]!;
     this.#sink ^= sink;
   }
 

@@ -3,8 +3,8 @@ import { mulberry32, streamSeed } from './random.js';
 import { createWorkload } from './workloads.js';
 
 describe('gups-hotset', () => {
-  it('draws, per thread, the stream of mulberry32(streamSeed(seed, thread)): hot or not, page, line, write', () => {
-    const params = { footprintMiB: 4, accessesPerThread: 5000, threads: 3, hotFraction: 0.1, hotAccessFraction: 0.9, writeFraction: 0.25 };
+  it.each([0.25, 0, 1])('draws, per thread, the stream of mulberry32(streamSeed(seed, thread)): hot or not, page, line, write (writeFraction %s)', (writeFraction) => {
+    const params = { footprintMiB: 4, accessesPerThread: 5000, threads: 3, hotFraction: 0.1, hotAccessFraction: 0.9, writeFraction };
     const seed = 42;
     const [proc] = createWorkload('gups-hotset', params, seed).processes;
     const pages = 4 * 256;
@@ -19,7 +19,7 @@ describe('gups-hotset', () => {
         const r = rngs[t]!;
         for (let i = 0; i < n; i++) {
           const want = r() < 0.9 ? Math.floor(r() * hot) : Math.floor(r() * pages);
-          expect([vpage[i], line[i], write[i]]).toEqual([want, Math.floor(r() * 64), r() < 0.25 ? 1 : 0]);
+          expect([vpage[i], line[i], write[i]]).toEqual([want, Math.floor(r() * 64), r() < writeFraction ? 1 : 0]);
           checked++;
         }
       }

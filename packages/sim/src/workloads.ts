@@ -95,6 +95,8 @@ function gupsProcess(name: string, p: z.output<typeof gupsSchema>, seed: number,
   const hot = Math.max(1, Math.floor(pages * p.hotFraction));
   const phases = Math.max(1, Math.floor(pages / hot));
   const { hotAccessFraction, writeFraction } = p;
+  // writeFraction 0 or 1: the write draw (in [0, 1)) decides nothing, so only its step is taken
+  const fixedWrite = writeFraction <= 0 ? 0 : writeFraction >= 1 ? 1 : -1;
   // each thread's mulberry32 state, stepped inline below: the stream of mulberry32(streamSeed(seed, t)),
   // at twice the speed of calling it four times per access
   const state = Int32Array.from({ length: p.threads }, (_, t) => streamSeed(seed, t));
@@ -115,11 +117,14 @@ function gupsProcess(name: string, p: z.output<typeof gupsSchema>, seed: number,
       a = (a + 0x6d2b79f5) | 0;
       t = Math.imul(a ^ (a >>> 15), a | 1);
       t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      line[i] = Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * LINES_PER_PAGE);
+      line[i] = (t ^ (t >>> 14)) >>> 26; // floor(x / 2^32 * 64), exactly
       a = (a + 0x6d2b79f5) | 0;
-      t = Math.imul(a ^ (a >>> 15), a | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      write[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 < writeFraction ? 1 : 0;
+      if (fixedWrite >= 0) write[i] = fixedWrite;
+      else {
+        t = Math.imul(a ^ (a >>> 15), a | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        write[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 < writeFraction ? 1 : 0;
+      }
     }
     state[th] = a;
   });

@@ -22,15 +22,18 @@ type ReplayFn = (
   vpages: number, pte: number, flags: number, headPlus1: number, accessed: number,
   nodeOfSection: number, sectionShift: number, latency: number, top: number,
   counts: number, threads: number, tid: number, base: number, headIsPfn: number,
-  vcur: number, vshift: number, pcur: number, prow: number, pshift: number, out: number,
+  vcur: number, vshift: number, pcur: number, prow: number, pshift: number,
+  hmuLeft: number, hmuCounts: number, unitShift: number, factor: number, out: number,
 ) => number;
 
-/** What one replay call did: the clock, and its fast, slow and total accesses. */
+/** What one replay call did: the clock, its fast, slow and total accesses, and the hotness monitor's device and counted ones. */
 export interface ReplayCounts {
   t: number;
   fast: number;
   slow: number;
   done: number;
+  device: number;
+  counted: number;
 }
 
 /** The arrays a thread's replay reads and writes; each must be in the kernel's memory. */
@@ -49,6 +52,8 @@ export interface ReplayArrays {
   vcur: Uint32Array;
   pcur: Uint32Array;
   prow: Uint8Array;
+  /** The hotness monitor's countdown per node index and counts per unit, when one is attached. */
+  hmu: { left: Int32Array; counts: Uint32Array } | null;
 }
 
 /** The numbers a thread's replay needs besides its arrays. */
@@ -64,6 +69,9 @@ export interface ReplayParams {
   pshift: number;
   /** No THP: every folio is one page, its head the PFN itself, so the kernel skips headPlus1. */
   headIsPfn: boolean;
+  /** The hotness monitor's unit (2^unitShift pages) and downsampling factor (0 without one). */
+  unitShift: number;
+  factor: number;
 }
 
 export type BoundReplay = (i: number, len: number, t: number, until: number, counts: ReplayCounts) => number;
@@ -97,7 +105,7 @@ export class ReplayKernel {
     this.#buffer = memory.buffer;
     this.#replay = instance.exports.replay as ReplayFn;
     this.#out = new Float64Array(this.#buffer, 0, 1);
-    this.#outCounts = new Int32Array(this.#buffer, 8, 3);
+    this.#outCounts = new Int32Array(this.#buffer, 8, 5);
   }
 
   /** An array in the kernel's memory, or on the heap once the memory is used up. */
@@ -115,24 +123,28 @@ export class ReplayKernel {
    * JavaScript, and returns the index it stopped at, with the clock and counts in `counts`.
    */
   bind(a: ReplayArrays, p: ReplayParams): BoundReplay | null {
-    if (!Object.values(a).every((x: TypedArray) => x.buffer === this.#buffer)) return null;
+    const arrays = [a.vpages, a.pte, a.flags, a.headPlus1, a.accessed, a.nodeOfSection, a.latency, a.top, a.counts, a.vcur, a.pcur, a.prow];
+    if (a.hmu) arrays.push(a.hmu.left, a.hmu.counts);
+    if (!arrays.every((x) => x.buffer === this.#buffer)) return null;
     const replay = this.#replay;
     const out = this.#out;
     const outCounts = this.#outCounts;
-    const [vpages, pte, flags, headPlus1, accessed, nodeOfSection, latency, top, oracleCounts, vcur, pcur, prow] = [
-      a.vpages, a.pte, a.flags, a.headPlus1, a.accessed, a.nodeOfSection, a.latency, a.top, a.counts, a.vcur, a.pcur, a.prow,
-    ].map((x) => x.byteOffset) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number];
-    const { cpuNs, sectionShift, threads, tid, base, vshift, pshift } = p;
+    const [vpages, pte, flags, headPlus1, accessed, nodeOfSection, latency, top, oracleCounts, vcur, pcur, prow, hmuLeft = 0, hmuCounts = 0] = arrays.map(
+      (x) => x.byteOffset,
+    ) as [number, number, number, number, number, number, number, number, number, number, number, number, number?, number?];
+    const { cpuNs, sectionShift, threads, tid, base, vshift, pshift, unitShift, factor } = p;
     const headIsPfn = p.headIsPfn ? 1 : 0;
     return (i, len, t, until, counts) => {
       const stop = replay(
         i, len, t, until, cpuNs, vpages, pte, flags, headPlus1, accessed, nodeOfSection, sectionShift, latency, top,
-        oracleCounts, threads, tid, base, headIsPfn, vcur, vshift, pcur, prow, pshift, 0,
+        oracleCounts, threads, tid, base, headIsPfn, vcur, vshift, pcur, prow, pshift, hmuLeft, hmuCounts, unitShift, factor, 0,
       );
       counts.t = out[0]!;
       counts.fast = outCounts[0]!;
       counts.slow = outCounts[1]!;
       counts.done = outCounts[2]!;
+      counts.device = outCounts[3]!;
+      counts.counted = outCounts[4]!;
       return stop;
     };
   }

@@ -303,6 +303,8 @@ describe('the replay kernel (WebAssembly)', () => {
   it('gives the same report as replay in JavaScript: promotion on and off, several processes and threads', async () => {
     const hintFaults = (await import('../../source-hintfault/src/index.js')).default;
     const pteScan = (await import('../../source-ptescan/src/index.js')).default;
+    const hwSample = (await import('../../source-hwsample/src/index.js')).default;
+    const chmu = (await import('../../source-chmu/src/index.js')).default;
     const common = { machine: 'dram+cxl', plugins: [hintFaults()], placement: { policy: 'preferred' as const, node: 1 }, tunables: { freq_threshold: 1 } };
     const cases = [
       { ...common, workload: { name: 'gups-hotset', params: { accessesPerThread: 8_000_000 } }, baseline: 'run' as const },
@@ -314,6 +316,10 @@ describe('the replay kernel (WebAssembly)', () => {
         workload: { name: 'gups-hotset', params: { accessesPerThread: 8_000_000 } },
         baseline: 'none' as const,
       },
+      // a PMU sampler: the kernel stops before each tagged access (a prime period, so tags fall anywhere in a batch)
+      { ...common, plugins: [hwSample({ period: 997 })], workload: { name: 'gups-hotset', params: { accessesPerThread: 8_000_000, threads: 2 } }, baseline: 'none' as const },
+      // a hotness monitor counting down in the kernel: one device access in 4 counted
+      { ...common, plugins: [chmu({ downsamplingFactor: 4 })], workload: { name: 'gups-hotset', params: { accessesPerThread: 8_000_000 } }, baseline: 'none' as const },
       { ...common, workload: { name: 'phase-shift', params: { accessesPerThread: 8_000_000, threads: 2, periodS: 1 } }, baseline: 'none' as const },
       {
         ...common,
@@ -324,7 +330,7 @@ describe('the replay kernel (WebAssembly)', () => {
     for (const c of cases) {
       const js = await runSimulation({ ...c, wasm: false });
       const wasm = await runSimulation({ ...c, wasm: true });
-      const name = `${c.workload.name}${typeof c.machine === 'object' ? ' (THP)' : ''}`;
+      const name = `${c.workload.name}${typeof c.machine === 'object' ? ' (THP)' : ''} ${c.plugins.map((p) => p.name).join(',')}`;
       expect(wasm.vmstat.pgpromote_success, name).toBeGreaterThan(0);
       expect(JSON.stringify(wasm), name).toBe(JSON.stringify(js));
     }

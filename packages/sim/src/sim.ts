@@ -75,7 +75,7 @@ export class Simulation {
   readonly #kernel: ReplayKernel | null;
   /** Each thread's kernel replay, once made (null: its arrays are not all in the kernel's memory). */
   readonly #boundReplay: (BoundReplay | null | undefined)[] = [];
-  readonly #counts: ReplayCounts = { t: 0, fast: 0, slow: 0, done: 0 };
+  readonly #counts: ReplayCounts = { t: 0, fast: 0, slow: 0, done: 0, device: 0, counted: 0 };
   /** The latency matrix and the top-tier flags by node index, where the kernel reads them. */
   readonly #latency: Float64Array;
   readonly #top: Uint8Array;
@@ -110,7 +110,9 @@ export class Simulation {
     });
     const w = options.workload;
     this.workload = typeof w === 'string' ? createWorkload(w, {}, seed) : 'processes' in w ? w : createWorkload(w.name, w.params ?? {}, seed);
-    this.#kernel = options.wasm === false ? null : ReplayKernel.create(kernelBytes(this.machine, this.workload));
+    // with room for a hotness monitor's counts (one per PFN at most) where that still fits
+    const bytes = kernelBytes(this.machine, this.workload);
+    this.#kernel = options.wasm === false ? null : (ReplayKernel.create(bytes + this.machine.endPfn * 4) ?? ReplayKernel.create(bytes));
     const alloc: Alloc = this.#kernel?.alloc ?? heapAlloc;
     this.mem = new PhysicalMemory(this.machine, alloc);
     const n = this.machine.nodeCount;
@@ -192,17 +194,18 @@ export class Simulation {
     return node.cpus[k % node.cpus.length]!;
   }
 
+  /** Attach the lower tier's hotness counters (one monitor per simulation), in the kernel's memory where they fit. */
+  attachHotnessMonitor(settings: HotnessMonitorSettings): HotnessMonitor {
+    if (this.hmu) throw new PghotError('the simulation already has a hotness monitor (one CHMU source at a time)', { code: 'PGHOT_SIM' });
+    this.hmu = new HotnessMonitor(settings, this.engine.topology.endPfn, this.machine.nodeCount, this.#kernel?.alloc);
+    this.#boundReplay.length = 0; // bound again, with the monitor
+    return this.hmu;
+  }
+
   /**
    * Attach a PMU-style sampler (one per simulation): each thread's CPU gets a ring, and the first
    * tagged access of a CPU comes after a seeded offset in [1, period], so CPUs do not sample in step.
    */
-  /** Attach the lower tier's hotness counters (one monitor per simulation). */
-  attachHotnessMonitor(settings: HotnessMonitorSettings): HotnessMonitor {
-    if (this.hmu) throw new PghotError('the simulation already has a hotness monitor (one CHMU source at a time)', { code: 'PGHOT_SIM' });
-    this.hmu = new HotnessMonitor(settings, this.engine.topology.endPfn, this.machine.nodeCount);
-    return this.hmu;
-  }
-
   attachSampler(options: SamplerOptions): Sampler {
     if (this.sampler) throw new PghotError('the simulation already has a sampler (one hardware-sample source at a time)', { code: 'PGHOT_SIM' });
     const cpus = [...new Set(this.threads.map((t) => t.cpu))];
@@ -291,7 +294,7 @@ export class Simulation {
     const rec = this.oracles;
     const heat = this.heatmap;
     const buf = this.#pending[th.id]!;
-    const kernel = llc === null && sampler === null && hmu === null ? this.#kernelReplay(th) : null;
+    const kernel = llc === null ? this.#kernelReplay(th) : null;
     const counts = this.#counts;
     let t = th.timeNs;
     let fast = 0;
@@ -313,12 +316,19 @@ export class Simulation {
       let touched = i;
       while (i < len && t < untilNs) {
         if (kernel !== null) {
-          // every plain access in WebAssembly; it stops at one JavaScript must run
-          i = kernel(i, len, t, untilNs, counts);
+          // every plain access in WebAssembly; it stops at one JavaScript must run, and before the
+          // sampler's next tagged access
+          const end = sampler === null ? len : Math.min(len, i + th.sampleLeft - 1);
+          i = kernel(i, end, t, untilNs, counts);
           t = counts.t;
           fast += counts.fast;
           slow += counts.slow;
           done += counts.done;
+          if (sampler !== null) th.sampleLeft -= counts.done;
+          if (hmu !== null) {
+            hmu.deviceAccesses += counts.device;
+            hmu.countedAccesses += counts.counted;
+          }
           if (i === len || !(t < untilNs)) break;
         } else if (this.#prefetch && i >= touched) {
           touched = Math.min(len, i + TOUCH);
@@ -383,6 +393,7 @@ export class Simulation {
             nodeOfSection: this.mem.nodeOfSection,
             latency: this.#latency.subarray(th.nodeIndex * n, th.nodeIndex * n + n),
             top: this.#top,
+            hmu: this.hmu,
             counts: this.oracles.counts,
             vcur: this.heatmap.vcur,
             pcur: this.heatmap.pcur,
@@ -397,6 +408,8 @@ export class Simulation {
             vshift: this.heatmap.vshift,
             pshift: this.heatmap.pshift,
             headIsPfn: !this.machine.thp,
+            unitShift: this.hmu?.unitShift ?? 0,
+            factor: this.hmu?.factor ?? 0,
           },
         ) ?? null;
     }

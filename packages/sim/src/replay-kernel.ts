@@ -52,8 +52,8 @@ export interface ReplayArrays {
   vcur: Uint32Array;
   pcur: Uint32Array;
   prow: Uint8Array;
-  /** The hotness monitor's countdown per node index and counts per unit, when one is attached. */
-  hmu: { left: Int32Array; counts: Uint32Array } | null;
+  /** The hotness monitor, when one is attached: its countdown per node index, counts per unit (2^unitShift pages) and downsampling factor. */
+  hmu: { left: Int32Array; counts: Uint32Array; unitShift: number; factor: number } | null;
 }
 
 /** The numbers a thread's replay needs besides its arrays. */
@@ -69,9 +69,6 @@ export interface ReplayParams {
   pshift: number;
   /** No THP: every folio is one page, its head the PFN itself, so the kernel skips headPlus1. */
   headIsPfn: boolean;
-  /** The hotness monitor's unit (2^unitShift pages) and downsampling factor (0 without one). */
-  unitShift: number;
-  factor: number;
 }
 
 export type BoundReplay = (i: number, len: number, t: number, until: number, counts: ReplayCounts) => number;
@@ -129,10 +126,15 @@ export class ReplayKernel {
     const replay = this.#replay;
     const out = this.#out;
     const outCounts = this.#outCounts;
-    const [vpages, pte, flags, headPlus1, accessed, nodeOfSection, latency, top, oracleCounts, vcur, pcur, prow, hmuLeft = 0, hmuCounts = 0] = arrays.map(
-      (x) => x.byteOffset,
-    ) as [number, number, number, number, number, number, number, number, number, number, number, number, number?, number?];
-    const { cpuNs, sectionShift, threads, tid, base, vshift, pshift, unitShift, factor } = p;
+    const [vpages, pte, flags, headPlus1, accessed, nodeOfSection, latency, top, oracleCounts, vcur, pcur, prow] = arrays.map((x) => x.byteOffset) as [
+      number, number, number, number, number, number, number, number, number, number, number, number,
+    ];
+    // no monitor: offset 0 (the kernel's out area, never an array) tells the kernel so
+    const hmuLeft = a.hmu?.left.byteOffset ?? 0;
+    const hmuCounts = a.hmu?.counts.byteOffset ?? 0;
+    const unitShift = a.hmu?.unitShift ?? 0;
+    const factor = a.hmu?.factor ?? 0;
+    const { cpuNs, sectionShift, threads, tid, base, vshift, pshift } = p;
     const headIsPfn = p.headIsPfn ? 1 : 0;
     return (i, len, t, until, counts) => {
       const stop = replay(

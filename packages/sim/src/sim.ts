@@ -408,8 +408,6 @@ export class Simulation {
             vshift: this.heatmap.vshift,
             pshift: this.heatmap.pshift,
             headIsPfn: !this.machine.thp,
-            unitShift: this.hmu?.unitShift ?? 0,
-            factor: this.hmu?.factor ?? 0,
           },
         ) ?? null;
     }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ConfigError, CORE_VERSION, PghotError } from '@pghot/core';
 import { applyBaseline, type BaselineSummary, type RunReport } from '@pghot/sim';
-import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { StepProgress } from '../progress.js';
 import { BASELINE_LABEL, type ConfigUnderTest, type Scenario } from './simulate.js';
 import { createSimPool, rethrow, type SimTask, type SimTaskResult } from './workers.js';
@@ -32,6 +32,9 @@ export function queueConnection(url: string, state: { ready: boolean } = { ready
   return { url, maxRetriesPerRequest: null, retryStrategy: (times: number) => (state.ready ? Math.min(times * 500, 5000) : null) };
 }
 
+// BullMQ (and ioredis) take about 0.2 s to load: only commands given --queue load them
+const bullmq = () => import('bullmq');
+
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
 /** One scenario of a sweep and its configurations, each with the callback its report goes to. */
@@ -53,6 +56,7 @@ export async function runGroupsOnQueue(url: string, sweep: unknown, groups: read
   const sweepKey = hash(JSON.stringify([CORE_VERSION, sweep]));
   const state = { ready: false };
   const connection = queueConnection(url, state);
+  const { Queue, QueueEvents } = await bullmq();
   const queue = new Queue<QueueJob, SimTaskResult>(QUEUE_NAME, { connection });
   const events = new QueueEvents(QUEUE_NAME, { connection });
   const failed = new Promise<never>((_, reject) => {
@@ -131,6 +135,7 @@ export interface QueueWorkerOptions {
 export async function runQueueWorker(o: QueueWorkerOptions): Promise<{ ran: number }> {
   const state = { ready: false };
   const connection = queueConnection(o.url, state);
+  const { Worker } = await bullmq();
   let pool: ReturnType<typeof createSimPool> | undefined;
   let ran = 0;
   const name = `${hostname()}:${process.pid}`;

@@ -202,4 +202,42 @@ describe('batches through the record loops against a plain model of the kernel r
       { seed: 20261204, numRuns: 300 },
     );
   });
+
+  it('the WebAssembly loop on sections shared by two nodes: each page by its own node, as the JavaScript loop records it', () => {
+    // node 1 (lower tier) ends 1,000 pages into its third section, where top-tier node 2 starts; node 3
+    // (lower tier) starts 500 pages into the section after node 2
+    const topology = {
+      nodes: [
+        { id: 0, startPfn: 0, pages: 65_536, tier: 0, cpus: [0] },
+        { id: 1, startPfn: 65_536, pages: 66_536, tier: 1 },
+        { id: 2, startPfn: 132_072, pages: 32_268, tier: 0, cpus: [1] },
+        { id: 3, startPfn: 164_340, pages: 32_768, tier: 1 },
+      ],
+    };
+    const lastOf1 = 132_071;
+    const firstOf2 = 132_072;
+    const lastOf2 = 164_339;
+    const firstOf3 = 164_340;
+    const pfns = [CXL_START, lastOf1, firstOf2, lastOf2, firstOf3, firstOf3 + 30_000, lastOf1, firstOf3, CXL_START];
+    for (const mode of ['default', 'precision'] as const) {
+      for (const nid of [0, 1, 3, NUMA_NO_NODE]) {
+        const engines = [createPghot({ topology, mode, tunables: { freq_threshold: 2 } }), createPghot({ topology, mode, tunables: { freq_threshold: 2 } })];
+        const nows = pfns.map((_, i) => 10_000 + 100 * i);
+        const kernel = engines[0]!.recordAccesses(HF, Uint32Array.from(pfns), nid, Uint32Array.from(nows));
+        const js = engines[1]!.recordAccesses(HF, pfns, nid, nows);
+        // from node 0 or none: every lower-tier access (7); from node 1 or 3: the other lower-tier
+        // node's in default mode, none in precision mode (a lower-tier nid is not valid: pghot_nid_valid)
+        const lowerNid = nid === 1 || nid === 3;
+        expect(kernel, `${mode}, nid ${nid}`).toBe(lowerNid && mode === 'precision' ? 0 : nid === 1 ? 3 : nid === 3 ? 4 : 7);
+        expect(js).toBe(kernel);
+        for (const pfn of pfns) expect(engines[0]!.rawRecord(pfn), `${mode}, nid ${nid}, pfn ${pfn}`).toBe(engines[1]!.rawRecord(pfn));
+        // the top-tier pages of the shared sections keep no record
+        expect(engines[0]!.rawRecord(firstOf2)).toBe(0);
+        expect(engines[0]!.rawRecord(lastOf2)).toBe(0);
+        // pages accessed twice within the window turn MIGRATE_READY and activate their node's kmigrated
+        for (let n = 0; n < 4; n++) expect(engines[0]!.activate[n], `${mode}, nid ${nid}, activate[${n}]`).toBe(engines[1]!.activate[n]);
+        expect([...engines[0]!.activate.subarray(0, 4)]).toEqual(lowerNid && mode === 'precision' ? [0, 0, 0, 0] : nid === 1 ? [0, 0, 0, 1] : nid === 3 ? [0, 1, 0, 0] : [0, 1, 0, 1]);
+      }
+    }
+  });
 });

@@ -20,11 +20,11 @@ declare const WebAssembly: {
 
 type RecordFn = (
   i: number, count: number, nid: number, end: number, pfns: number, nows: number, table: number,
-  secNode: number, secOff: number, nodeTop: number, hot: number, act: number,
+  secNode: number, secOff: number, nodeTop: number, hot: number, act: number, fast: number,
 ) => number;
 type Record32Fn = (
   i: number, count: number, nidCmp: number, nidStore: number, end: number, window: number, threshold: number, sticky: number,
-  pfns: number, nows: number, secNode: number, secOff: number, nodeTop: number, hot: number, act: number,
+  pfns: number, nows: number, secNode: number, secOff: number, nodeTop: number, hot: number, act: number, fast: number,
 ) => number;
 
 /**
@@ -47,8 +47,10 @@ export class RecordKernel {
   readonly #record32: Record32Fn;
   readonly #counter: Int32Array;
   readonly #sectionOff: Uint32Array;
-  readonly #addr: Readonly<Record<'pfn' | 'now' | 'table' | 'secNode' | 'secOff' | 'nodeTop' | 'hot' | 'act', number>>;
+  readonly #sectionFast: Uint32Array;
+  readonly #addr: Readonly<Record<'pfn' | 'now' | 'table' | 'secNode' | 'secOff' | 'nodeTop' | 'hot' | 'act' | 'fast', number>>;
   readonly #end: number;
+  readonly #topology: Topology;
   #nextSlot: number;
 
   /** A kernel for this topology, or null when WebAssembly is missing or the store would not fit. */
@@ -58,7 +60,7 @@ export class RecordKernel {
     const sections = topology.sectionNode.length;
     let lowerSections = 0;
     for (const nid of topology.lowerTierNodeIds) lowerSections += topology.sectionsOf(nid).length;
-    const tables = 64 + KERNEL_BATCH * 8 + 8192 + sections * 7 + 2 * MAX_NUMNODES;
+    const tables = 64 + KERNEL_BATCH * 8 + 8192 + sections * 11 + 2 * MAX_NUMNODES;
     const total = Math.ceil(tables / 4096) * 4096 + lowerSections * PAGES_PER_SECTION * bytesPerRecord;
     if (total > MAX_MEMORY) return null;
     return new RecordKernel(topology, total, bytesPerRecord);
@@ -89,6 +91,7 @@ export class RecordKernel {
       nodeTop: take(MAX_NUMNODES),
       hot: take(sections),
       act: take(MAX_NUMNODES),
+      fast: take(sections * 4),
     };
     this.#nextSlot = Math.ceil(at / 4096) * 4096;
     const buf = this.#memory.buffer;
@@ -101,7 +104,9 @@ export class RecordKernel {
     new Uint8Array(buf, this.#addr.nodeTop, MAX_NUMNODES).set(topology.nodeTopTier);
     this.sectionHot = new Uint8Array(buf, this.#addr.hot, sections);
     this.activate = new Uint8Array(buf, this.#addr.act, MAX_NUMNODES);
+    this.#sectionFast = new Uint32Array(buf, this.#addr.fast, sections);
     this.#end = topology.endPfn;
+    this.#topology = topology;
   }
 
   /** A section's default-mode records, in the module's memory (first use: the next free slot). */
@@ -118,6 +123,8 @@ export class RecordKernel {
     const off = this.#nextSlot;
     this.#nextSlot += PAGES_PER_SECTION * this.bytesPerRecord;
     this.#sectionOff[sec] = off;
+    // a section wholly of one lower-tier node (every section with records is lower tier) takes the fast path
+    if (this.#topology.sectionNode[sec]! >= 0) this.#sectionFast[sec] = off;
     return off;
   }
 
@@ -127,13 +134,18 @@ export class RecordKernel {
    */
   run(i: number, count: number, nid: number): number {
     const a = this.#addr;
-    return this.#record(i, count, nid, this.#end, a.pfn, a.now, a.table, a.secNode, a.secOff, a.nodeTop, a.hot, a.act);
+    return this.#record(i, count, nid, this.#end, a.pfn, a.now, a.table, a.secNode, a.secOff, a.nodeTop, a.hot, a.act, this.#fastFor(nid));
   }
 
   /** Precision mode: `nid` for the local check, `nidStore` (NUMA_NO_NODE resolved) for the record. */
   run32(i: number, count: number, nid: number, nidStore: number, windowMs: number, threshold: number, sticky: boolean): number {
     const a = this.#addr;
-    return this.#record32(i, count, nid, nidStore, this.#end, windowMs, threshold, sticky ? 1 : 0, a.pfn, a.now, a.secNode, a.secOff, a.nodeTop, a.hot, a.act);
+    return this.#record32(i, count, nid, nidStore, this.#end, windowMs, threshold, sticky ? 1 : 0, a.pfn, a.now, a.secNode, a.secOff, a.nodeTop, a.hot, a.act, this.#fastFor(nid));
+  }
+
+  /** The fast-path table for accesses from `nid`: none when `nid` is a lower-tier node (its own pages are local, not recorded). */
+  #fastFor(nid: number): number {
+    return this.#topology.lowerTierNodeIds.includes(nid) ? 0 : this.#addr.fast;
   }
 
   /** Records the kernel wrote since the last reset. */

@@ -5,16 +5,16 @@
  * Prints Mrec/s, bytes of hotness record per lower-tier page, and the ratio to C (goal >= 0.6).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPghot, PGHOT_SRC, type PghotMode } from '@pghot/core';
-import { summarize } from './summary.js';
+import { alternate, summarize } from './summary.js';
 
 const PAGES = Number(process.env.PGHOT_BENCH_PAGES ?? 4_194_304);
 const ACCESSES = Number(process.env.PGHOT_BENCH_ACCESSES ?? 33_554_432);
-const RUNS = Number(process.env.PGHOT_BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.PGHOT_BENCH_RUNS ?? 5);
 const BATCH = 131_072;
 const LOWER_START = 32_768; // node 0 (top tier) owns the first section
 
@@ -68,43 +68,57 @@ function runTs(mode: PghotMode, pfns: Uint32Array, nows: Uint32Array | Float64Ar
   return { mrecs: pfns.length / seconds / 1e6, bytesPerPage: pghot.storeBytes / PAGES, recorded };
 }
 
+let refBin: string | null | undefined;
+/** The C loop (compiled once), or null without gcc. */
 function runC(mode: PghotMode): number | null {
-  const src = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ref', 'pghot_ref.c');
-  const bin = path.join(mkdtempSync(path.join(tmpdir(), 'pghot-bench-')), 'pghot_ref');
-  try {
-    if (!existsSync(bin)) execFileSync('gcc', ['-O2', '-o', bin, src], { stdio: 'ignore' });
-    const out = execFileSync(bin, [mode, String(PAGES), String(ACCESSES)], { encoding: 'utf8' });
-    return Number(/Mrec\/s ([\d.]+)/.exec(out)?.[1] ?? NaN);
-  } catch {
-    return null;
+  if (refBin === undefined) {
+    const bin = path.join(mkdtempSync(path.join(tmpdir(), 'pghot-bench-')), 'pghot_ref');
+    try {
+      execFileSync('gcc', ['-O2', '-o', bin, path.join(path.dirname(fileURLToPath(import.meta.url)), 'ref', 'pghot_ref.c')], { stdio: 'ignore' });
+      refBin = bin;
+    } catch {
+      refBin = null;
+    }
   }
+  if (refBin === null) return null;
+  const out = execFileSync(refBin, [mode, String(PAGES), String(ACCESSES)], { encoding: 'utf8' });
+  return Number(/Mrec\/s ([\d.]+)/.exec(out)?.[1] ?? NaN);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 const pagesLabel = PAGES >= 1 << 26 ? `${PAGES / 2 ** 20} M pages (${(PAGES / 2 ** 18).toFixed(0)} GiB of lower tier)` : `${PAGES / 2 ** 20} M pages`;
-console.log(`record path: recordAccesses in batches of ${BATCH}, ${PAGES} lower-tier pages, ${ACCESSES} accesses, median of ${RUNS} runs`);
+console.log(`record path: recordAccesses in batches of ${BATCH}, ${PAGES} lower-tier pages, ${ACCESSES} accesses, ${RUNS} runs each, alternating with C; medians`);
 const t = performance.now();
 const { pfns, nows } = makeStream(PAGES, ACCESSES);
 console.log(`stream generated in ${((performance.now() - t) / 1000).toFixed(1)} s`);
 console.log('mode       TS Mrec/s  bytes/page  C Mrec/s  TS/C');
 for (const mode of ['default', 'precision'] as const) {
   runTs(mode, pfns.subarray(0, Math.min(ACCESSES, 1 << 22)), nows); // warm-up
-  const runs = Array.from({ length: RUNS }, () => runTs(mode, pfns, nows));
-  const ts = median(runs.map((r) => r.mrecs));
-  if (runs[0]!.recorded !== ACCESSES) throw new Error(`recorded ${runs[0]!.recorded} of ${ACCESSES}`);
-  const c = median(Array.from({ length: RUNS }, () => runC(mode) ?? NaN));
-  const ratio = Number.isFinite(c) ? (ts / c).toFixed(2) : 'n/a (no gcc)';
-  console.log(
-    `${mode.padEnd(10)} ${ts.toFixed(1).padStart(9)}  ${runs[0]!.bytesPerPage.toFixed(2).padStart(10)}  ${Number.isFinite(c) ? c.toFixed(1).padStart(8) : '     n/a'}  ${ratio}`,
+  let bytesPerPage = 0;
+  const m = alternate(
+    RUNS,
+    () => {
+      const r = runTs(mode, pfns, nows);
+      if (r.recorded !== ACCESSES) throw new Error(`recorded ${r.recorded} of ${ACCESSES}`);
+      bytesPerPage = r.bytesPerPage;
+      return r.mrecs;
+    },
+    () => runC(mode),
   );
-  summarize({ what: `record, ${mode} mode, ${pagesLabel}`, ts, c: Number.isFinite(c) ? c : null, unit: 'Mrec/s', bar: 0.6 });
+  const ts = m.ts;
+  const c = m.c ?? NaN;
+  const ratio = m.ratio === null ? 'n/a (no gcc)' : `${m.ratio.toFixed(2)}  (pairs: ${m.ratios.map((r) => r.toFixed(2)).join(' ')})`;
+  console.log(
+    `${mode.padEnd(10)} ${ts.toFixed(1).padStart(9)}  ${bytesPerPage.toFixed(2).padStart(10)}  ${Number.isFinite(c) ? c.toFixed(1).padStart(8) : '     n/a'}  ${ratio}`,
+  );
+  summarize({ what: `record, ${mode} mode, ${pagesLabel}`, ts, c: m.c, unit: 'Mrec/s', bar: 0.6, ...(m.ratio !== null ? { ratio: m.ratio } : {}) });
   if (mode === 'default' && process.env.PGHOT_BENCH_F64 !== '0') {
     // the same stream with Float64Array times (what a source computing ms in floating point sends)
     const f64 = Float64Array.from(nows);
     runTs(mode, pfns.subarray(0, Math.min(ACCESSES, 1 << 22)), f64);
-    const tsF64 = median(Array.from({ length: RUNS }, () => runTs(mode, pfns, f64).mrecs));
-    console.log(`  Float64Array now: ${tsF64.toFixed(1)} Mrec/s, ${(tsF64 / ts).toFixed(2)} of Uint32Array`);
-    summarize({ what: `record, Float64Array now against Uint32Array, ${pagesLabel}`, ts: tsF64, c: ts, unit: 'Mrec/s', bar: 0.95, against: 'Uint32Array now' });
+    // alternating with Uint32Array runs too: the drift of the machine cancels in each pair
+    const f = alternate(RUNS, () => runTs(mode, pfns, f64).mrecs, () => runTs(mode, pfns, nows).mrecs);
+    const tsF64 = f.ts;
+    console.log(`  Float64Array now: ${tsF64.toFixed(1)} Mrec/s, ${f.ratio!.toFixed(2)} of Uint32Array (pairs: ${f.ratios.map((r) => r.toFixed(2)).join(' ')})`);
+    summarize({ what: `record, Float64Array now against Uint32Array, ${pagesLabel}`, ts: tsF64, c: f.c, ratio: f.ratio!, unit: 'Mrec/s', bar: 0.95, against: 'Uint32Array now' });
   }
 }

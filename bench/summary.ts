@@ -15,6 +15,27 @@ export interface BenchRow {
   ceiling?: boolean;
   /** Times (s): the ratio is `c / ts`, a speed-up. */
   lowerIsBetter?: boolean;
+  /** The median of the ratios of runs made in pairs (see alternate); without it, the ratio of ts and c. */
+  ratio?: number;
+}
+
+export const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/**
+ * Ours and the reference `runs` times each, one right after the other: this VM's speed drifts by
+ * tens of percent over seconds to minutes, so each pair sees about the same machine. Gives the
+ * medians and the median of the pairs' ratios (ours / reference; null without a reference).
+ */
+export function alternate(runs: number, ours: () => number, reference: () => number | null): { ts: number; c: number | null; ratio: number | null; ratios: number[] } {
+  const ts: number[] = [];
+  const c: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    ts.push(ours());
+    const r = reference();
+    if (r !== null && Number.isFinite(r)) c.push(r);
+  }
+  const ratios = c.length === ts.length ? ts.map((t, i) => t / c[i]!) : [];
+  return { ts: median(ts), c: ratios.length ? median(c) : null, ratio: ratios.length ? median(ratios) : null, ratios };
 }
 
 export function summarize(row: BenchRow): void {
@@ -36,7 +57,7 @@ export function readRows(file: string): BenchRow[] {
 export function table(rows: readonly BenchRow[]): string {
   const lines = rows.map((r) => {
     if (r.ceiling) return [r.what, `${r.ts.toFixed(1)} ${r.unit}`, '', '', `≤ ${r.bar}`, r.ts <= r.bar ? 'met' : 'NOT met'];
-    const ratio = r.c === null ? null : r.lowerIsBetter ? r.c / r.ts : r.ts / r.c;
+    const ratio = r.c === null ? null : (r.ratio ?? (r.lowerIsBetter ? r.c / r.ts : r.ts / r.c));
     return [
       r.what,
       `${r.ts.toFixed(r.ts < 10 ? 2 : 1)} ${r.unit}`,

@@ -411,10 +411,11 @@ export class Pghot {
     // precision mode: an invalid nid records nothing and is not counted (pghot_nid_valid)
     if (this.#precise && !this.#nidValid(nid)) return (loopCounted = 0);
     k.pfn.set(pfns.subarray(start, end));
+    const f64 = nows instanceof Float64Array;
     if (typeof nows === 'number') k.now.fill(nows);
     else if (nows instanceof Uint32Array) k.now.set(nows.subarray(start, end));
+    else if (f64) k.nowF64.set(nows.subarray(start, end)); // converted by the kernel: set() across element types is slow
     else {
-      // element by element: V8 compiles this to a tight conversion loop, where set() across element types is slower
       const now = k.now;
       for (let i = 0; i < n; i++) now[i] = nows[start + i]!;
     }
@@ -422,12 +423,12 @@ export class Pghot {
     if (this.#precise) {
       const store = nid === NUMA_NO_NODE ? t.target_nid : nid;
       const [w, th, sticky] = [t.promote_freq_window_ms, t.freq_threshold, this.#sticky];
-      for (let i = k.run32(0, n, nid, store, w, th, sticky); i < n; i = k.run32(i + 1, n, nid, store, w, th, sticky)) {
+      for (let i = k.run32(0, n, nid, store, w, th, sticky, f64); i < n; i = k.run32(i + 1, n, nid, store, w, th, sticky, f64)) {
         recorded += this.#recordPrecision(pfns, nid, nows, start + i, start + i + 1, null);
       }
     } else {
       this.#defaultTable(); // the kernel reads the same table
-      for (let i = k.run(0, n, nid); i < n; i = k.run(i + 1, n, nid)) recorded += this.#recordDefault(pfns, nid, nows, start + i, start + i + 1, null);
+      for (let i = k.run(0, n, nid, f64); i < n; i = k.run(i + 1, n, nid, f64)) recorded += this.#recordDefault(pfns, nid, nows, start + i, start + i + 1, null);
     }
     loopCounted = n;
     return recorded + k.takeRecorded();
@@ -474,7 +475,9 @@ export class Pghot {
       if (records.length === 0) records = store.section(sec);
       const off = head & SECTION_MASK;
       const old = records[off]!;
-      const now = nowArray === null ? nowValue : nowArray[i]!;
+      // jiffies are an unsigned long: the time as ToUint32 makes it, as the WebAssembly loop takes it
+      // (the default loop's `>>` does the same), so a fractional or huge time records alike in both
+      const now = (nowArray === null ? nowValue : nowArray[i]!) >>> 0;
       const next = updatePrecisionRecord(old, nid === NUMA_NO_NODE ? targetNid : nid, now, windowMs, threshold, sticky);
       records[off] = next;
       // Stryker disable next-line EqualityOperator: an updated record has freq >= 1, so it is never 0

@@ -240,4 +240,22 @@ describe('batches through the record loops against a plain model of the kernel r
       }
     }
   });
+
+  it('the WebAssembly loop converts Float64Array times as the JavaScript loop does, even fractional, negative, huge, infinite or NaN ones', () => {
+    const odd = [10_000.75, -5.5, 2 ** 32 + 1_000, 2 ** 40 + 123.5, 2 ** 53 - 1, 2 ** 62 + 2 ** 40, 2 ** 63, -(2 ** 63), 2 ** 70 + 2 ** 30, Infinity, -Infinity, NaN, 12_345];
+    const pfns = odd.map((_, i) => CXL_START + (i % 3));
+    const cases = fc.sample(fc.shuffledSubarray(odd.map((now, i) => ({ now, pfn: pfns[i]! })), { minLength: 1 }), { numRuns: 60, seed: 20261204 });
+    for (const mode of ['default', 'precision'] as const) {
+      for (const list of cases) {
+        const [kernel, js] = [0, 1].map(() => createPghot({ topology: TOPOLOGY, mode, tunables: { freq_threshold: 2 } }));
+        expect(kernel!.accelerated).toBe(true);
+        const nows = Float64Array.from(list.map((a) => a.now));
+        const r = kernel!.recordAccesses(HF, Uint32Array.from(list.map((a) => a.pfn)), 0, nows);
+        expect(r).toBe(list.length);
+        expect(js!.recordAccesses(HF, list.map((a) => a.pfn), 0, [...nows])).toBe(r);
+        for (let pfn = CXL_START; pfn < CXL_START + 3; pfn++) expect(kernel!.rawRecord(pfn), `${mode} ${list.map((a) => a.now).join(',')}`).toBe(js!.rawRecord(pfn));
+        expect([...kernel!.activate.subarray(0, 4)]).toEqual([...js!.activate.subarray(0, 4)]);
+      }
+    }
+  });
 });

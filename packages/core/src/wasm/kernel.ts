@@ -20,11 +20,11 @@ declare const WebAssembly: {
 
 type RecordFn = (
   i: number, count: number, nid: number, end: number, pfns: number, nows: number, table: number,
-  secNode: number, secOff: number, nodeTop: number, hot: number, act: number, fast: number,
+  secNode: number, secOff: number, nodeTop: number, hot: number, act: number, fast: number, nowsF: number,
 ) => number;
 type Record32Fn = (
   i: number, count: number, nidCmp: number, nidStore: number, end: number, window: number, threshold: number, sticky: number,
-  pfns: number, nows: number, secNode: number, secOff: number, nodeTop: number, hot: number, act: number, fast: number,
+  pfns: number, nows: number, secNode: number, secOff: number, nodeTop: number, hot: number, act: number, fast: number, nowsF: number,
 ) => number;
 
 /**
@@ -42,13 +42,15 @@ export class RecordKernel {
   readonly table: Uint8Array;
   readonly pfn: Uint32Array;
   readonly now: Uint32Array;
+  /** Times sent as a Float64Array, copied as they are (a same-type copy is a memcpy): the kernel converts each as it reads it. */
+  readonly nowF64: Float64Array;
   readonly #memory: WasmMemory;
   readonly #record: RecordFn;
   readonly #record32: Record32Fn;
   readonly #counter: Int32Array;
   readonly #sectionOff: Uint32Array;
   readonly #sectionFast: Uint32Array;
-  readonly #addr: Readonly<Record<'pfn' | 'now' | 'table' | 'secNode' | 'secOff' | 'nodeTop' | 'hot' | 'act' | 'fast', number>>;
+  readonly #addr: Readonly<Record<'pfn' | 'now' | 'nowF64' | 'table' | 'secNode' | 'secOff' | 'nodeTop' | 'hot' | 'act' | 'fast', number>>;
   readonly #end: number;
   readonly #topology: Topology;
   #nextSlot: number;
@@ -60,7 +62,7 @@ export class RecordKernel {
     const sections = topology.sectionNode.length;
     let lowerSections = 0;
     for (const nid of topology.lowerTierNodeIds) lowerSections += topology.sectionsOf(nid).length;
-    const tables = 64 + KERNEL_BATCH * 8 + 8192 + sections * 11 + 2 * MAX_NUMNODES;
+    const tables = 64 + KERNEL_BATCH * 16 + 8 + 8192 + sections * 11 + 2 * MAX_NUMNODES;
     const total = Math.ceil(tables / 4096) * 4096 + lowerSections * PAGES_PER_SECTION * bytesPerRecord;
     if (total > MAX_MEMORY) return null;
     return new RecordKernel(topology, total, bytesPerRecord);
@@ -85,6 +87,7 @@ export class RecordKernel {
     this.#addr = {
       pfn: take(KERNEL_BATCH * 4),
       now: take(KERNEL_BATCH * 4),
+      nowF64: take(KERNEL_BATCH * 8, 8),
       table: take(8192),
       secNode: take(sections * 2),
       secOff: take(sections * 4),
@@ -98,6 +101,7 @@ export class RecordKernel {
     this.#counter = new Int32Array(buf, 0, 1);
     this.pfn = new Uint32Array(buf, this.#addr.pfn, KERNEL_BATCH);
     this.now = new Uint32Array(buf, this.#addr.now, KERNEL_BATCH);
+    this.nowF64 = new Float64Array(buf, this.#addr.nowF64, KERNEL_BATCH);
     this.table = new Uint8Array(buf, this.#addr.table, 8192);
     new Int16Array(buf, this.#addr.secNode, sections).set(topology.sectionNode);
     this.#sectionOff = new Uint32Array(buf, this.#addr.secOff, sections);
@@ -129,18 +133,19 @@ export class RecordKernel {
   }
 
   /**
-   * Record accesses i..count-1 of the scratch arrays for accessing node `nid`; returns the index of
-   * the first access it left to the caller (or count), adding what it recorded to `recorded`.
+   * Record accesses i..count-1 of the scratch arrays for accessing node `nid`, the times from `now`
+   * or, when `f64`, from `nowF64`; returns the index of the first access it left to the caller (or
+   * count), adding what it recorded to `recorded`.
    */
-  run(i: number, count: number, nid: number): number {
+  run(i: number, count: number, nid: number, f64: boolean): number {
     const a = this.#addr;
-    return this.#record(i, count, nid, this.#end, a.pfn, a.now, a.table, a.secNode, a.secOff, a.nodeTop, a.hot, a.act, this.#fastFor(nid));
+    return this.#record(i, count, nid, this.#end, a.pfn, a.now, a.table, a.secNode, a.secOff, a.nodeTop, a.hot, a.act, this.#fastFor(nid), f64 ? a.nowF64 : 0);
   }
 
   /** Precision mode: `nid` for the local check, `nidStore` (NUMA_NO_NODE resolved) for the record. */
-  run32(i: number, count: number, nid: number, nidStore: number, windowMs: number, threshold: number, sticky: boolean): number {
+  run32(i: number, count: number, nid: number, nidStore: number, windowMs: number, threshold: number, sticky: boolean, f64: boolean): number {
     const a = this.#addr;
-    return this.#record32(i, count, nid, nidStore, this.#end, windowMs, threshold, sticky ? 1 : 0, a.pfn, a.now, a.secNode, a.secOff, a.nodeTop, a.hot, a.act, this.#fastFor(nid));
+    return this.#record32(i, count, nid, nidStore, this.#end, windowMs, threshold, sticky ? 1 : 0, a.pfn, a.now, a.secNode, a.secOff, a.nodeTop, a.hot, a.act, this.#fastFor(nid), f64 ? a.nowF64 : 0);
   }
 
   /** The fast-path table for accesses from `nid`: none when `nid` is a lower-tier node (its own pages are local, not recorded). */

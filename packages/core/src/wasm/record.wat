@@ -4,17 +4,18 @@
 ;;
 ;; record(i, count, nid, ...bases) walks accesses i..count-1 of the scratch arrays and returns the
 ;; index of the first one it cannot handle (a PFN in a partly covered section, or in a section whose
-;; records are not allocated yet: the engine does that one in JavaScript and calls again), or count.
+;; records are not allocated yet, or a time it does not convert: the engine does that one in
+;; JavaScript and calls again), or count.
 ;; Records it writes are added to the i32 at address 0.
 (module
   (memory (export "memory") 1)
   (func (export "record")
     (param $i i32) (param $count i32) (param $nid i32) (param $end i32)
     (param $pfns i32) (param $nows i32) (param $table i32) (param $secNode i32) (param $secOff i32)
-    (param $nodeTop i32) (param $hot i32) (param $act i32) (param $fast i32)
+    (param $nodeTop i32) (param $hot i32) (param $act i32) (param $fast i32) (param $nowsF i32)
     (result i32)
     (local $pfn i32) (local $sec i32) (local $node i32) (local $base i32) (local $addr i32)
-    (local $old i32) (local $next i32) (local $rec i32) (local $j i32)
+    (local $old i32) (local $next i32) (local $rec i32) (local $j i32) (local $now i32) (local $nowI i64)
     (block $done
       (loop $loop
         (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
@@ -46,6 +47,18 @@
               (then
                 (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (local.get $rec)))
                 (return (local.get $j))))))
+        ;; this access's time: u32 at $nows, or f64 at $nowsF (when not 0) converted as ToUint32 does
+        ;; (truncated, modulo 2^32; NaN is 0). A time the i64 conversion saturates on (infinite, or
+        ;; 2^63 or more in size) is left to JavaScript: nowI + (2^63 - 1) is then 2^64 - 2 or - 1
+        (if (local.get $nowsF)
+          (then
+            (local.set $nowI (i64.trunc_sat_f64_s (f64.load (i32.add (local.get $nowsF) (i32.shl (local.get $j) (i32.const 3))))))
+            (if (i64.ge_u (i64.add (local.get $nowI) (i64.const 0x7FFFFFFFFFFFFFFF)) (i64.const -2))
+              (then
+                (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (local.get $rec)))
+                (return (local.get $j))))
+            (local.set $now (i32.wrap_i64 (local.get $nowI))))
+          (else (local.set $now (i32.load (i32.add (local.get $nows) (i32.shl (local.get $j) (i32.const 2)))))))
         (local.set $addr (i32.add (local.get $base) (i32.and (local.get $pfn) (i32.const 32767))))
         (local.set $old (i32.load8_u (local.get $addr)))
         ;; next = table[((now >> 7) & 31) << 8 | old]
@@ -53,9 +66,7 @@
           (i32.load8_u
             (i32.add (local.get $table)
               (i32.or
-                (i32.shl
-                  (i32.and (i32.shr_u (i32.load (i32.add (local.get $nows) (i32.shl (local.get $j) (i32.const 2)))) (i32.const 7)) (i32.const 31))
-                  (i32.const 8))
+                (i32.shl (i32.and (i32.shr_u (local.get $now) (i32.const 7)) (i32.const 31)) (i32.const 8))
                 (local.get $old)))))
         (i32.store8 (local.get $addr) (local.get $next))
         (local.set $rec (i32.add (local.get $rec) (i32.const 1)))
@@ -76,10 +87,10 @@
     (param $i i32) (param $count i32) (param $nidCmp i32) (param $nidStore i32) (param $end i32)
     (param $window i32) (param $threshold i32) (param $sticky i32)
     (param $pfns i32) (param $nows i32) (param $secNode i32) (param $secOff i32)
-    (param $nodeTop i32) (param $hot i32) (param $act i32) (param $fast i32)
+    (param $nodeTop i32) (param $hot i32) (param $act i32) (param $fast i32) (param $nowsF i32)
     (result i32)
     (local $pfn i32) (local $sec i32) (local $node i32) (local $base i32) (local $addr i32)
-    (local $old i32) (local $next i32) (local $rec i32) (local $now i32) (local $freq i32) (local $j i32)
+    (local $old i32) (local $next i32) (local $rec i32) (local $now i32) (local $freq i32) (local $j i32) (local $nowI i64)
     (block $done
       (loop $loop
         (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
@@ -107,9 +118,20 @@
               (then
                 (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (local.get $rec)))
                 (return (local.get $j))))))
+        ;; this access's time: u32 at $nows, or f64 at $nowsF (when not 0) converted as ToUint32 does
+        ;; (truncated, modulo 2^32; NaN is 0). A time the i64 conversion saturates on (infinite, or
+        ;; 2^63 or more in size) is left to JavaScript: nowI + (2^63 - 1) is then 2^64 - 2 or - 1
+        (if (local.get $nowsF)
+          (then
+            (local.set $nowI (i64.trunc_sat_f64_s (f64.load (i32.add (local.get $nowsF) (i32.shl (local.get $j) (i32.const 3))))))
+            (if (i64.ge_u (i64.add (local.get $nowI) (i64.const 0x7FFFFFFFFFFFFFFF)) (i64.const -2))
+              (then
+                (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (local.get $rec)))
+                (return (local.get $j))))
+            (local.set $now (i32.wrap_i64 (local.get $nowI))))
+          (else (local.set $now (i32.load (i32.add (local.get $nows) (i32.shl (local.get $j) (i32.const 2)))))))
         (local.set $addr (i32.add (local.get $base) (i32.shl (i32.and (local.get $pfn) (i32.const 32767)) (i32.const 2))))
         (local.set $old (i32.load (local.get $addr)))
-        (local.set $now (i32.load (i32.add (local.get $nows) (i32.shl (local.get $j) (i32.const 2)))))
         ;; latency = (now - time) & 0x3FFF; strictly greater than the window restarts the count
         (local.set $freq (i32.and (i32.shr_u (local.get $old) (i32.const 10)) (i32.const 7)))
         (if (i32.gt_u

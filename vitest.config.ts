@@ -10,9 +10,9 @@ export default defineConfig({
     // simulations of a few seconds take 1-4 s on 2 cores; the timeout only guards against hangs
     testTimeout: 30_000,
     projects: [
-      ...projects.map((root) => ({ extends: true, test: { name: root.split('/')[1]!, root, include: ['src/**/*.test.ts'] } })),
+      ...projects.map((root) => ({ extends: true as const, test: { name: root.split('/')[1]!, root, include: ['src/**/*.test.ts'] } })),
       // checks over the whole repository (self-containment, package manifests)
-      { extends: true, test: { name: 'repository', root: '.', include: ['test/**/*.test.ts'] } },
+      { extends: true as const, test: { name: 'repository', root: '.', include: ['test/**/*.test.ts'] } },
     ],
   },
 });

@@ -11,7 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { summarize } from './summary.js';
+import { alternate, summarize } from './summary.js';
 
 const PAGES_PER_MIB = 256;
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -79,15 +79,21 @@ const childArgs = (args: string[]) => {
   return JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>;
 };
 
+let refBin: string | null | undefined;
+/** sim_ref.c (compiled once), or null without gcc. */
 function simRef(pages: number, accesses: number): number | null {
-  const bin = path.join(mkdtempSync(path.join(tmpdir(), 'pghot-bench-')), 'sim_ref');
-  try {
-    execFileSync('gcc', ['-O2', '-o', bin, path.join(here, 'ref', 'sim_ref.c')], { stdio: 'ignore' });
-    const out = execFileSync(bin, [String(pages), String(accesses)], { encoding: 'utf8' });
-    return Number(/Macc\/s ([\d.]+)/.exec(out)?.[1] ?? NaN);
-  } catch {
-    return null;
+  if (refBin === undefined) {
+    const bin = path.join(mkdtempSync(path.join(tmpdir(), 'pghot-bench-')), 'sim_ref');
+    try {
+      execFileSync('gcc', ['-O2', '-o', bin, path.join(here, 'ref', 'sim_ref.c')], { stdio: 'ignore' });
+      refBin = bin;
+    } catch {
+      refBin = null;
+    }
   }
+  if (refBin === null) return null;
+  const out = execFileSync(refBin, [String(pages), String(accesses)], { encoding: 'utf8' });
+  return Number(/Macc\/s ([\d.]+)/.exec(out)?.[1] ?? NaN);
 }
 
 const main = process.argv[1] === fileURLToPath(import.meta.url);
@@ -97,15 +103,28 @@ else if (main && process.env.PGHOT_BENCH_SIM !== '0') {
   const sizes = (process.env.PGHOT_BENCH_SIM_SIZES ?? '128,32768').split(',').map(Number);
   const accesses = Number(process.env.PGHOT_BENCH_SIM_ACCESSES ?? 40_000_000);
   console.log(`simulator: promotion off, gups-hotset, ${accesses} accesses, against sim_ref.c on the same footprint and accesses`);
-  console.log('footprint    TS Macc/s  C Macc/s  TS/C   peak RSS   bytes/page (machine + footprint)');
+  console.log(`footprint    TS Macc/s  C Macc/s  TS/C (${Number(process.env.PGHOT_BENCH_RUNS ?? 3)} runs each, alternating; medians)   peak RSS   bytes/page (machine + footprint)`);
+  const runs = Number(process.env.PGHOT_BENCH_RUNS ?? 3);
   for (const mib of sizes) {
-    const r = childArgs(['child', String(mib), String(accesses)]) as { maccs: number; bytesPerPage: number; peakMiB: number };
-    const c = simRef(mib * PAGES_PER_MIB, accesses);
+    // each run alternates with sim_ref (the VM's speed drifts); memory: the largest of the runs
+    const mem: { bytesPerPage: number; peakMiB: number }[] = [];
+    const m = alternate(
+      runs,
+      () => {
+        const r = childArgs(['child', String(mib), String(accesses)]) as { maccs: number; bytesPerPage: number; peakMiB: number };
+        mem.push(r);
+        return r.maccs;
+      },
+      () => simRef(mib * PAGES_PER_MIB, accesses),
+    );
+    const bytesPerPage = Math.max(...mem.map((r) => r.bytesPerPage));
+    const peakMiB = Math.max(...mem.map((r) => r.peakMiB));
     const size = mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`;
-    console.log(`${size.padEnd(11)} ${r.maccs.toFixed(1).padStart(10)}  ${c === null ? '     n/a' : c.toFixed(1).padStart(8)}  ${c === null ? ' n/a' : (r.maccs / c).toFixed(2)}  ${r.peakMiB.toFixed(0).padStart(5)} MiB  ${r.bytesPerPage.toFixed(1)}`);
-    summarize({ what: `simulator, promotion off, ${size} footprint`, ts: r.maccs, c, unit: 'Macc/s', bar: 0.3 });
+    const ratio = m.ratio === null ? ' n/a' : `${m.ratio.toFixed(2)} (pairs: ${m.ratios.map((r) => r.toFixed(2)).join(' ')})`;
+    console.log(`${size.padEnd(11)} ${m.ts.toFixed(1).padStart(10)}  ${m.c === null ? '     n/a' : m.c.toFixed(1).padStart(8)}  ${ratio}  ${peakMiB.toFixed(0).padStart(5)} MiB  ${bytesPerPage.toFixed(1)}`);
+    summarize({ what: `simulator, promotion off, ${size} footprint`, ts: m.ts, c: m.c, unit: 'Macc/s', bar: 0.3, ...(m.ratio !== null ? { ratio: m.ratio } : {}) });
     // small runs are dominated by the process's fixed memory: the per-page figure counts from 1 GiB up
-    if (mib >= 1024) summarize({ what: `simulator memory, ${size} footprint`, ts: r.bytesPerPage, c: null, unit: 'B/page', bar: 16, ceiling: true });
+    if (mib >= 1024) summarize({ what: `simulator memory, ${size} footprint`, ts: bytesPerPage, c: null, unit: 'B/page', bar: 16, ceiling: true });
   }
   if (process.env.PGHOT_BENCH_1T !== '0') {
     const n = Number(process.env.PGHOT_BENCH_1T_ACCESSES ?? 60_000_000);

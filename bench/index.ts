@@ -28,7 +28,7 @@ const run = (script: string, env: Record<string, string> = {}) => {
 try {
   if (parts.includes('record')) run('record.ts');
   // 268,435,456 lower-tier pages: 1 TiB of CXL
-  if (parts.includes('record-1t')) run('record.ts', { PGHOT_BENCH_PAGES: String(2 ** 28), PGHOT_BENCH_RUNS: process.env.PGHOT_BENCH_RUNS ?? '1', PGHOT_BENCH_F64: '0' });
+  if (parts.includes('record-1t')) run('record.ts', { PGHOT_BENCH_PAGES: String(2 ** 28), PGHOT_BENCH_RUNS: process.env.PGHOT_BENCH_RUNS ?? '3', PGHOT_BENCH_F64: '0' });
   if (parts.includes('trace')) run('trace.ts');
   if (parts.includes('sim')) run('sim.ts');
   if (parts.includes('compare')) run('compare.ts');

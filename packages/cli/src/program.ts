@@ -159,7 +159,7 @@ export function createProgram(io: Io): Command {
     .option('--damon <file>', 'drive pghot with DAMON region heat (tried_regions snapshot, damon_aggregated tracepoint text, damo record JSON) and report what it would promote')
     .option('--max-errors <n>', 'with --samples or --trace: skip up to n malformed lines (counted in the report) instead of stopping at the first', intOption('--max-errors', 0))
     .option('--html <file>', 'also write an HTML report with charts and heatmaps (as `pghot report`)')
-    .option('--jobs <n>', 'processes: the run and its no-promotion baseline at once (default: $PGHOT_JOBS, else every core; 1: one after the other)', intOption('--jobs', 1))
+    .option('--jobs <n>', 'worker threads: the run and its no-promotion baseline at once (default: $PGHOT_JOBS, else every core; 1: one after the other)', intOption('--jobs', 1))
     .action(async (raw, cmd: Command) => {
       const opts = raw as ScenarioCliOptions & { config?: string | false; samples?: string; topology?: string; maxErrors?: number; trace?: string; damon?: string; html?: string; jobs?: number };
       refuseConflictingRunFlags(cmd, opts);
@@ -228,7 +228,7 @@ export function createProgram(io: Io): Command {
     .option('--no-config', 'use no config file: do not search for one for the machine and workload (configs are code: docs/security.md)')
     .option('--policies <names>', `comma-separated built-in configurations (${Object.keys(BUILTIN_CONFIGS).join(', ')}) or installed policy plugins`)
     .option('--html <file>', 'also write an HTML report with charts and heatmaps, side by side (as `pghot report`)')
-    .option('--jobs <n>', 'processes running the configurations and the baseline at once (default: $PGHOT_JOBS, else every core; 1: one after the other); the results are the same bytes', intOption('--jobs', 1))
+    .option('--jobs <n>', 'worker threads running the configurations and the baseline at once (default: $PGHOT_JOBS, else every core; 1: one after the other); the results are the same bytes', intOption('--jobs', 1))
     .action(async (raw) => {
       const opts = raw as ScenarioCliOptions & { config: string[] | false; policies?: string; html?: string; jobs?: number };
       const html = htmlTarget(io, opts.html, opts.output);
@@ -266,7 +266,7 @@ export function createProgram(io: Io): Command {
     .argument('<file>', 'the sweep file (docs/sweeps.md)')
     .option('-o, --output <file>', 'the results, one JSON line per run (default: NAME.results.jsonl in the current directory, for sweep file NAME.yaml)')
     .option('--resume', 'go on with an existing results file: runs already in it are not run again')
-    .option('--jobs <n>', 'simulation processes (default: $PGHOT_JOBS, else every core)', intOption('--jobs', 1))
+    .option('--jobs <n>', 'worker threads (default: $PGHOT_JOBS, else every core)', intOption('--jobs', 1))
     .option('--queue <url>', 'redis://HOST:PORT: put the runs in a BullMQ queue for `pghot worker` processes on any number of hosts, and collect their results here')
     .addOption(new Option('--format <format>', 'the summary: table for people, json for tools (default: table on a terminal, else json)').choices(['table', 'json'] as const))
     .action(async (file: string, opts: { output?: string; resume?: true; jobs?: number; queue?: string; format?: Format }) => {

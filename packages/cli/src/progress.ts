@@ -7,7 +7,7 @@ const duration = (s: number) => (s >= 90 ? `${Math.floor(s / 60)} min ${Math.rou
 
 /**
  * Progress on stderr, one line rewritten in place: `i/N name  37 %  ETA 12 s`, the run last heard
- * from (runs in worker processes report at once: `3 done` counts the finished ones, and the ETA is
+ * from (runs on worker threads report at once: `3 done` counts the finished ones, and the ETA is
  * over all). Only when stderr is a terminal and CI is not set, whatever stdout is (a file, a pipe, JSON).
  */
 export function createProgress(io: Io): { step: StepProgress; done(): void } | undefined {

@@ -1,12 +1,9 @@
-// A process of runConfigsOnWorkers' pool (tinypool, child_process): one simulation per task.
+// A worker thread of runConfigsOnWorkers: one simulation per task.
 import { ConfigError, PghotError } from '@pghot/core';
 import { loadConfig } from '@pghot/core/config';
 import { buildMachine, runBaseline, runSimulation, summarizeBaseline } from '@pghot/sim';
 import { CLI_FILE, configFromFile, configFromName, NO_PROMOTION, resolveSources, simConfigShape, simOptions, type ConfigUnderTest } from './simulate.js';
-import type { SimProgressMessage, SimTask, SimTaskResult } from './workers.js';
-
-// the pool's process is gone (killed): stop here rather than finish a run nobody will read
-process.on('disconnect', () => process.exit(1));
+import type { SimTask, SimTaskResult } from './workers.js';
 
 /** The configuration again from its recipe, as the main thread built it (which already checked it and warned). */
 async function rebuild(recipe: NonNullable<SimTask['config']>['recipe']): Promise<Omit<ConfigUnderTest, 'name'>> {
@@ -20,12 +17,14 @@ async function rebuild(recipe: NonNullable<SimTask['config']>['recipe']): Promis
 export default async function simulate(task: SimTask): Promise<SimTaskResult> {
   try {
     const scenario = { ...task.scenario, machine: buildMachine(task.scenario.machineSpec as never) };
-    const onProgress = (fraction: number) => void process.send?.({ pghotProgress: fraction } satisfies SimProgressMessage);
+    const onProgress = (fraction: number) => task.progress.postMessage(fraction);
     if (task.config === null) return { baseline: summarizeBaseline(await runBaseline(simOptions(scenario, NO_PROMOTION, onProgress))) };
     const config = { ...(await rebuild(task.config.recipe)), name: task.config.name };
     return { report: await runSimulation({ ...simOptions(scenario, config, onProgress), name: config.name, baseline: 'none' }) };
   } catch (e) {
     const err = e as Error & { code?: string };
     return { error: { message: err.message, kind: e instanceof ConfigError ? 'config' : e instanceof PghotError ? 'pghot' : 'other', code: err.code } };
+  } finally {
+    task.progress.close();
   }
 }

@@ -77,7 +77,7 @@ export interface ScenarioFlags {
 
 export interface Scenario {
   machine: Machine;
-  /** What `machine` was built from (a preset name or a spec): what a worker process rebuilds it from. */
+  /** What `machine` was built from (a preset name or a spec): what a worker thread rebuilds it from. */
   machineSpec: string | Record<string, unknown>;
   workload: { name: string; params: Record<string, unknown> };
   /** Fresh replays of a prepared workload (a trace), used instead of `workload`. */
@@ -95,7 +95,7 @@ export interface ConfigUnderTest {
   stickyReady: boolean;
   tunables: TunablesInput;
   plugins: PghotPlugin[];
-  /** How to build this configuration again in a worker process (plugins do not cross processes). */
+  /** How to build this configuration again in a worker thread (plugins do not cross threads). */
   recipe?: ConfigRecipe;
 }
 

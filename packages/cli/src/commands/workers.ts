@@ -1,20 +1,17 @@
 import { availableParallelism } from 'node:os';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { ConfigError, PghotError } from '@pghot/core';
 import { applyBaseline, type BaselineSummary, type RunReport } from '@pghot/sim';
-import Tinypool from 'tinypool';
+import { Piscina } from 'piscina';
 import type { StepProgress } from '../progress.js';
 import { BASELINE_LABEL, type ConfigRecipe, type ConfigUnderTest, type Scenario } from './simulate.js';
 
-/** What a worker process needs for one simulation: plain data (a machine spec, not the machine; a recipe, not plugins). */
+/** What a worker thread needs for one simulation: plain data (a machine spec, not the machine; a recipe, not plugins). */
 export interface SimTask {
   scenario: Omit<Scenario, 'machine' | 'traceWorkload'>;
   /** null: the no-promotion baseline. */
   config: { name: string; recipe: ConfigRecipe } | null;
-}
-
-/** What a simulation process sends while it runs (process.send), beside tinypool's own messages. */
-export interface SimProgressMessage {
-  pghotProgress: number;
+  progress: MessagePort;
 }
 
 /** What comes back: a report without the baseline, or the baseline's summary; or an error that keeps its kind (its exit code). */
@@ -30,25 +27,24 @@ export function defaultJobs(env: Record<string, string | undefined>): number {
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
 const WORKER = new URL(FROM_SOURCE ? './sim-worker.ts' : './sim-worker.js', import.meta.url).href;
 
-/**
- * A pool of simulation processes (tinypool's child_process runtime); each task's progress comes back
- * over the process's IPC channel. Processes, not worker threads: on the 2-core VM the default
- * comparison took 8-11 % longer on two worker threads of one process than in two processes (docs/sweeps.md).
- */
-export function createSimPool(processes: number) {
-  const pool = new Tinypool({
+/** A pool of simulation threads (piscina); each task's progress comes back through a MessagePort. */
+export function createSimPool(threads: number) {
+  const pool = new Piscina<SimTask, SimTaskResult>({
     filename: WORKER,
-    runtime: 'child_process',
     minThreads: 1,
-    maxThreads: processes,
-    env: process.env as Record<string, string>,
+    maxThreads: threads,
     // tsx by its path: a bare 'tsx' would resolve from the current directory, a user's project
     ...(FROM_SOURCE ? { execArgv: ['--conditions=@pghot/source', '--import', import.meta.resolve('tsx')] } : {}),
   });
   return {
-    run(task: SimTask, onProgress?: (fraction: number) => void): Promise<SimTaskResult> {
-      const channel = { postMessage: (m: SimProgressMessage) => onProgress?.(m.pghotProgress) };
-      return pool.run(task, { channel: channel as never }) as Promise<SimTaskResult>;
+    async run(task: Omit<SimTask, 'progress'>, onProgress?: (fraction: number) => void): Promise<SimTaskResult> {
+      const { port1, port2 } = new MessageChannel();
+      if (onProgress) port1.on('message', onProgress);
+      try {
+        return await pool.run({ ...task, progress: port2 }, { transferList: [port2] });
+      } finally {
+        port1.close();
+      }
     },
     destroy: () => pool.destroy(),
   };
@@ -61,7 +57,7 @@ export function rethrow(error: Extract<SimTaskResult, { error: unknown }>['error
 }
 
 /**
- * The baseline and every configuration at once in up to `jobs` worker processes (tinypool). Each
+ * The baseline and every configuration at once on up to `jobs` worker threads (piscina). Each
  * report is built without the baseline in its worker and given it here, as the serial path does,
  * so the bytes are the same however many threads ran them; results keep the configurations' order.
  */
@@ -84,7 +80,7 @@ export async function runConfigsOnWorkers(
   try {
     // The pool runs tasks in the order given. A sweep (onReport) gives the baseline first, so each
     // report can be written as soon as it is done. compare gives it last: a run with promotion off
-    // does less than any configuration, and the shortest task last leaves the least time with one
+    // does less than any configuration, and the shortest task last leaves the least time with a
     // thread idle at the end.
     const startBaseline = () => {
       const summary = run(0, BASELINE_LABEL, null).then((r) => (r as { baseline: BaselineSummary }).baseline);

@@ -94,7 +94,7 @@ console.log('mode       TS Mrec/s  bytes/page  C Mrec/s  TS/C');
 for (const mode of ['default', 'precision'] as const) {
   runTs(mode, pfns.subarray(0, Math.min(ACCESSES, 1 << 22)), nows); // warm-up
   let bytesPerPage = 0;
-  const m = alternate(
+  const m = await alternate(
     RUNS,
     () => {
       const r = runTs(mode, pfns, nows);
@@ -116,7 +116,7 @@ for (const mode of ['default', 'precision'] as const) {
     const f64 = Float64Array.from(nows);
     runTs(mode, pfns.subarray(0, Math.min(ACCESSES, 1 << 22)), f64);
     // alternating with Uint32Array runs too: the drift of the machine cancels in each pair
-    const f = alternate(RUNS, () => runTs(mode, pfns, f64).mrecs, () => runTs(mode, pfns, nows).mrecs);
+    const f = await alternate(RUNS, () => runTs(mode, pfns, f64).mrecs, () => runTs(mode, pfns, nows).mrecs);
     const tsF64 = f.ts;
     console.log(`  Float64Array now: ${tsF64.toFixed(1)} Mrec/s, ${f.ratio!.toFixed(2)} of Uint32Array (pairs: ${f.ratios.map((r) => r.toFixed(2)).join(' ')})`);
     summarize({ what: `record, Float64Array now against Uint32Array, ${pagesLabel}`, ts: tsF64, c: f.c, ratio: f.ratio!, unit: 'Mrec/s', bar: 0.95, against: 'Uint32Array now' });

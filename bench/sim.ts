@@ -108,7 +108,7 @@ else if (main && process.env.PGHOT_BENCH_SIM !== '0') {
   for (const mib of sizes) {
     // each run alternates with sim_ref (the VM's speed drifts); memory: the largest of the runs
     const mem: { bytesPerPage: number; peakMiB: number }[] = [];
-    const m = alternate(
+    const m = await alternate(
       runs,
       () => {
         const r = childArgs(['child', String(mib), String(accesses)]) as { maccs: number; bytesPerPage: number; peakMiB: number };

@@ -26,11 +26,15 @@ export const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[M
  * tens of percent over seconds to minutes, so each pair sees about the same machine. Gives the
  * medians and the median of the pairs' ratios (ours / reference; null without a reference).
  */
-export function alternate(runs: number, ours: () => number, reference: () => number | null): { ts: number; c: number | null; ratio: number | null; ratios: number[] } {
+export async function alternate(
+  runs: number,
+  ours: () => number | Promise<number>,
+  reference: () => number | null,
+): Promise<{ ts: number; c: number | null; ratio: number | null; ratios: number[] }> {
   const ts: number[] = [];
   const c: number[] = [];
   for (let i = 0; i < runs; i++) {
-    ts.push(ours());
+    ts.push(await ours());
     const r = reference();
     if (r !== null && Number.isFinite(r)) c.push(r);
   }

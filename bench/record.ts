@@ -4,13 +4,8 @@
  * uniform in the first 10 % of pages and 10 % uniform over all, now = index / 4096, both modes.
  * Prints Mrec/s, bytes of hotness record per lower-tier page, and the ratio to C (goal >= 0.6).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createPghot, PGHOT_SRC, type PghotMode } from '@pghot/core';
-import { alternate, summarize } from './summary.js';
+import { alternate, runReference, summarize } from './summary.js';
 
 const PAGES = Number(process.env.PGHOT_BENCH_PAGES ?? 4_194_304);
 const ACCESSES = Number(process.env.PGHOT_BENCH_ACCESSES ?? 33_554_432);
@@ -68,23 +63,6 @@ function runTs(mode: PghotMode, pfns: Uint32Array, nows: Uint32Array | Float64Ar
   return { mrecs: pfns.length / seconds / 1e6, bytesPerPage: pghot.storeBytes / PAGES, recorded };
 }
 
-let refBin: string | null | undefined;
-/** The C loop (compiled once), or null without gcc. */
-function runC(mode: PghotMode): number | null {
-  if (refBin === undefined) {
-    const bin = path.join(mkdtempSync(path.join(tmpdir(), 'pghot-bench-')), 'pghot_ref');
-    try {
-      execFileSync('gcc', ['-O2', '-o', bin, path.join(path.dirname(fileURLToPath(import.meta.url)), 'ref', 'pghot_ref.c')], { stdio: 'ignore' });
-      refBin = bin;
-    } catch {
-      refBin = null;
-    }
-  }
-  if (refBin === null) return null;
-  const out = execFileSync(refBin, [mode, String(PAGES), String(ACCESSES)], { encoding: 'utf8' });
-  return Number(/Mrec\/s ([\d.]+)/.exec(out)?.[1] ?? NaN);
-}
-
 const pagesLabel = PAGES >= 1 << 26 ? `${PAGES / 2 ** 20} M pages (${(PAGES / 2 ** 18).toFixed(0)} GiB of lower tier)` : `${PAGES / 2 ** 20} M pages`;
 console.log(`record path: recordAccesses in batches of ${BATCH}, ${PAGES} lower-tier pages, ${ACCESSES} accesses, ${RUNS} runs each, alternating with C; medians`);
 const t = performance.now();
@@ -102,7 +80,7 @@ for (const mode of ['default', 'precision'] as const) {
       bytesPerPage = r.bytesPerPage;
       return r.mrecs;
     },
-    () => runC(mode),
+    () => runReference('pghot_ref', [mode, String(PAGES), String(ACCESSES)], /Mrec\/s ([\d.]+)/),
   );
   const ts = m.ts;
   const c = m.c ?? NaN;

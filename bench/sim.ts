@@ -7,11 +7,9 @@
  * plus footprint. PGHOT_BENCH_SIM=0 skips it; PGHOT_BENCH_SIM_SIZES=MiB,MiB overrides the sizes.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { alternate, summarize } from './summary.js';
+import { alternate, runReference, summarize } from './summary.js';
 
 const PAGES_PER_MIB = 256;
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -79,23 +77,6 @@ const childArgs = (args: string[]) => {
   return JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>;
 };
 
-let refBin: string | null | undefined;
-/** sim_ref.c (compiled once), or null without gcc. */
-function simRef(pages: number, accesses: number): number | null {
-  if (refBin === undefined) {
-    const bin = path.join(mkdtempSync(path.join(tmpdir(), 'pghot-bench-')), 'sim_ref');
-    try {
-      execFileSync('gcc', ['-O2', '-o', bin, path.join(here, 'ref', 'sim_ref.c')], { stdio: 'ignore' });
-      refBin = bin;
-    } catch {
-      refBin = null;
-    }
-  }
-  if (refBin === null) return null;
-  const out = execFileSync(refBin, [String(pages), String(accesses)], { encoding: 'utf8' });
-  return Number(/Macc\/s ([\d.]+)/.exec(out)?.[1] ?? NaN);
-}
-
 const main = process.argv[1] === fileURLToPath(import.meta.url);
 if (main && process.argv[2] === 'child') await child(Number(process.argv[3]), Number(process.argv[4]));
 else if (main && process.argv[2] === 'terabyte') await childTerabyte(Number(process.argv[3]));
@@ -115,7 +96,7 @@ else if (main && process.env.PGHOT_BENCH_SIM !== '0') {
         mem.push(r);
         return r.maccs;
       },
-      () => simRef(mib * PAGES_PER_MIB, accesses),
+      () => runReference('sim_ref', [String(mib * PAGES_PER_MIB), String(accesses)], /Macc\/s ([\d.]+)/),
     );
     const bytesPerPage = Math.max(...mem.map((r) => r.bytesPerPage));
     const peakMiB = Math.max(...mem.map((r) => r.peakMiB));

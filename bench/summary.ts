@@ -1,5 +1,9 @@
 // The bench parts each add rows here (PGHOT_BENCH_SUMMARY, a JSON-lines file); bench/index.ts prints them side by side.
-import { appendFileSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface BenchRow {
   what: string;
@@ -17,6 +21,28 @@ export interface BenchRow {
   lowerIsBetter?: boolean;
   /** The median of the ratios of runs made in pairs (see alternate); without it, the ratio of ts and c. */
   ratio?: number;
+}
+
+const compiled = new Map<string, string | null>();
+
+/**
+ * bench/ref/NAME.c (compiled once per process with gcc -O2) run with `args`: the number `figure`
+ * captures in its output, or null without gcc.
+ */
+export function runReference(name: string, args: readonly string[], figure: RegExp): number | null {
+  if (!compiled.has(name)) {
+    const bin = path.join(mkdtempSync(path.join(tmpdir(), 'pghot-bench-')), name);
+    const src = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ref', `${name}.c`);
+    try {
+      execFileSync('gcc', ['-O2', '-o', bin, src], { stdio: 'ignore' });
+      compiled.set(name, bin);
+    } catch {
+      compiled.set(name, null);
+    }
+  }
+  const bin = compiled.get(name);
+  if (!bin) return null;
+  return Number(figure.exec(execFileSync(bin, args, { encoding: 'utf8' }))?.[1] ?? NaN);
 }
 
 export const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

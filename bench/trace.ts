@@ -3,13 +3,11 @@
  * file, and .pgtrace decoding of the same accesses. The file is synthetic but shaped like real
  * lackey output (75 % I lines, 8-10 hex digit addresses), PGHOT_BENCH_LINES lines (default 10 M).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { lackeyToPgtrace, PgtraceReader, readLackey } from '@pghot/trace';
-import { alternate, summarize } from './summary.js';
+import { alternate, runReference, summarize } from './summary.js';
 
 const LINES = Number(process.env.PGHOT_BENCH_LINES ?? 10_000_000);
 const dir = mkdtempSync(path.join(tmpdir(), 'pghot-bench-trace-'));
@@ -38,22 +36,6 @@ writeFileSync(file, parts.join(''));
 const mb = statSync(file).size / 2 ** 20;
 console.log(`trace ingest: ${LINES} lackey lines (${mb.toFixed(0)} MiB, synthetic, page cache warm)`);
 
-let refBin: string | null | undefined;
-/** lackey_ref.c's lines per second on the file (compiled once), or null without gcc. */
-function lackeyRef(): number | null {
-  if (refBin === undefined) {
-    const bin = path.join(dir, 'lackey_ref');
-    try {
-      execFileSync('gcc', ['-O2', '-o', bin, path.join(path.dirname(fileURLToPath(import.meta.url)), 'ref', 'lackey_ref.c')], { stdio: 'ignore' });
-      refBin = bin;
-    } catch {
-      refBin = null;
-    }
-  }
-  if (refBin === null) return null;
-  return Number(/Mlines\/s ([\d.]+)/.exec(execFileSync(refBin, [file], { encoding: 'utf8' }))?.[1] ?? NaN) * 1e6;
-}
-
 let accesses = 0;
 let lackeyS = Infinity;
 const runs = Number(process.env.PGHOT_BENCH_RUNS ?? 5);
@@ -69,7 +51,10 @@ const m = await alternate(
     lackeyS = Math.min(lackeyS, s);
     return stats.lines / s;
   },
-  lackeyRef,
+  () => {
+    const mlines = runReference('lackey_ref', [file], /Mlines\/s ([\d.]+)/);
+    return mlines === null ? null : mlines * 1e6;
+  },
 );
 const linesPerS = m.ts;
 const ref = m.c;

@@ -411,11 +411,15 @@ export class Pghot {
     // precision mode: an invalid nid records nothing and is not counted (pghot_nid_valid)
     if (this.#precise && !this.#nidValid(nid)) return (loopCounted = 0);
     k.pfn.set(pfns.subarray(start, end));
-    const f64 = nows instanceof Float64Array;
+    let f64 = false;
     if (typeof nows === 'number') k.now.fill(nows);
     else if (nows instanceof Uint32Array) k.now.set(nows.subarray(start, end));
-    else if (f64) k.nowF64.set(nows.subarray(start, end)); // converted by the kernel: set() across element types is slow
-    else {
+    else if (nows instanceof Float64Array) {
+      // a same-type copy (set() across element types is slow), then SIMD conversion; times out of
+      // i32 range leave the record loops converting each one
+      k.nowF64.set(nows.subarray(start, end));
+      f64 = !k.convertTimes(n);
+    } else {
       const now = k.now;
       for (let i = 0; i < n; i++) now[i] = nows[start + i]!;
     }

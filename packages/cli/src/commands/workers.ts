@@ -31,8 +31,12 @@ const WORKER = new URL(FROM_SOURCE ? './sim-worker.ts' : './sim-worker.js', impo
 export function createSimPool(threads: number) {
   const pool = new Piscina<SimTask, SimTaskResult>({
     filename: WORKER,
-    minThreads: 1,
+    // every thread from the start (they load the simulator while the first tasks queue), and tasks
+    // strictly in the order given: by default piscina puts a task it cannot place yet at the back of
+    // the queue, which turns the order round at every completion
+    minThreads: threads,
     maxThreads: threads,
+    stricterFIFO: true,
     // tsx by its path: a bare 'tsx' would resolve from the current directory, a user's project
     ...(FROM_SOURCE ? { execArgv: ['--conditions=@pghot/source', '--import', import.meta.resolve('tsx')] } : {}),
   });
@@ -98,6 +102,7 @@ export async function runConfigsOnWorkers(
     baseline ??= startBaseline();
     return await Promise.all(reports);
   } finally {
-    await pool.destroy();
+    // the threads stop while the caller writes the results (the process still waits for them)
+    pool.destroy().catch(() => {});
   }
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configFromName, resolveScenario } from './commands/simulate.js';
-import { runConfigsOnWorkers } from './commands/workers.js';
+import { runGroupsOnWorkers } from './commands/workers.js';
 import { runTestCli } from './test-cli.js';
 
 const SMALL_SETS = ['workload.accessesPerThread=3000000', 'workload.periodS=0.3', 'workload.footprintMiB=96'];
@@ -34,11 +34,11 @@ describe('--jobs: configurations on worker threads', () => {
     const names = ['pghot', 'numab2', 'hemem', 'numab0'];
     const configs = await Promise.all(names.map(async (name) => ({ ...(await configFromName(name, cwd, {})), recipe: { from: { name }, cwd, overrides: {}, sources: undefined } })));
     const finished: string[] = [];
-    const reports = await runConfigsOnWorkers(scenario, configs, 1, (_index, _total, label, fraction) => {
+    const [reports] = await runGroupsOnWorkers([{ scenario, configs }], 1, (_index, _total, label, fraction) => {
       if (fraction === 1) finished.push(label);
     });
     expect(finished).toEqual([...names, 'no-promotion baseline']);
-    expect(reports.map((r) => r.name)).toEqual(names);
+    expect(reports!.map((r) => r.name)).toEqual(names);
   }, 120_000);
 
   it('an error in a worker keeps its exit code and its one line', async () => {

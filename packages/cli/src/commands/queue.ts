@@ -6,7 +6,7 @@ import { applyBaseline, type BaselineSummary, type RunReport } from '@pghot/sim'
 import type { Job } from 'bullmq';
 import type { StepProgress } from '../progress.js';
 import { BASELINE_LABEL, type ConfigUnderTest, type Scenario } from './simulate.js';
-import { createSimPool, rethrow, type SimTask, type SimTaskResult } from './workers.js';
+import { createSimPool, rethrow, type ScenarioGroup, type SimTask, type SimTaskResult } from './workers.js';
 
 /** Every sweep's jobs go into this one queue: a worker serves whatever sweep is running. */
 export const QUEUE_NAME = 'pghot-sweep';
@@ -36,13 +36,6 @@ export function queueConnection(url: string, state: { ready: boolean } = { ready
 const bullmq = () => import('bullmq');
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 16);
-
-/** One scenario of a sweep and its configurations, each with the callback its report goes to. */
-export interface ScenarioGroup {
-  scenario: Scenario;
-  configs: readonly ConfigUnderTest[];
-  onReport: (index: number, report: RunReport) => void;
-}
 
 /**
  * Enqueue every run (and each scenario's baseline) with a job id from the sweep (and the core
@@ -105,7 +98,7 @@ export async function runGroupsOnQueue(url: string, sweep: unknown, groups: read
           const jobId = `${scenarioKey}-${hash(JSON.stringify([c.name, recipe]))}`;
           const result = await submit(jobId, c.name, { scenario, config: { name: c.name, recipe: c.recipe! } });
           if ('error' in result) rethrow(result.error);
-          g.onReport(i, applyBaseline((result as { report: RunReport }).report, await baseline));
+          g.onReport?.(i, applyBaseline((result as { report: RunReport }).report, await baseline));
           await queue.remove(jobId);
           progress?.(done++, total, c.name, 1);
         }),

@@ -1,4 +1,4 @@
-// A worker thread of runConfigsOnWorkers: one simulation per task.
+// A worker thread of runGroupsOnWorkers: one simulation per task.
 import { ConfigError, PghotError } from '@pghot/core';
 import { loadConfig } from '@pghot/core/config';
 import { buildMachine, runBaseline, runSimulation, summarizeBaseline } from '@pghot/sim';

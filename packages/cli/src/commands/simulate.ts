@@ -14,7 +14,7 @@ import hwSampleSource from '@pghot/source-hwsample';
 import pteScanSource from '@pghot/source-ptescan';
 import { z } from 'zod';
 import type { StepProgress } from '../progress.js';
-import { runConfigsOnWorkers } from './workers.js';
+import { runGroupsOnWorkers, type ScenarioGroup } from './workers.js';
 
 const llcSchema = z.strictObject({ sizeMiB: z.number().positive(), ways: z.int().min(1).max(64).optional(), hitNs: z.number().min(0).optional() });
 const simSectionSchema = z.strictObject({
@@ -290,7 +290,7 @@ export async function runConfigs(
   jobs = 1,
   onReport?: (index: number, report: RunReport) => void,
 ): Promise<RunReport[]> {
-  if (jobs > 1 && s.traceWorkload === undefined && configs.every((c) => c.recipe)) return runConfigsOnWorkers(s, configs, jobs, progress, onReport);
+  if (jobs > 1 && fitsWorkers({ scenario: s, configs })) return (await runGroupsOnWorkers([{ scenario: s, configs, ...(onReport ? { onReport } : {}) }], jobs, progress))[0]!;
   const total = configs.length + 1;
   progress?.(0, total, BASELINE_LABEL, 0);
   const baseline = summarizeBaseline(await runBaseline(simOptions(s, NO_PROMOTION, progress ? (f) => progress(0, total, BASELINE_LABEL, f) : undefined)));
@@ -306,6 +306,9 @@ export async function runConfigs(
   }
   return reports;
 }
+
+/** Whether a group's runs can go to worker threads: they rebuild configurations from recipes, and a trace lives in this process. */
+export const fitsWorkers = (g: ScenarioGroup): boolean => g.scenario.traceWorkload === undefined && g.configs.every((c) => c.recipe);
 
 export const BASELINE_LABEL = 'no-promotion baseline';
 export const NO_PROMOTION: ConfigUnderTest = { name: 'no-promotion', mode: 'default', stickyReady: false, tunables: {}, plugins: [] };

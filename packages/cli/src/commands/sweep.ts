@@ -6,8 +6,9 @@ import { ioReason, OutputFile } from '@pghot/trace';
 import { cosmiconfig } from 'cosmiconfig';
 import { z } from 'zod';
 import type { StepProgress } from '../progress.js';
-import { runGroupsOnQueue, type ScenarioGroup } from './queue.js';
-import { configFromName, resolveScenario, resolveSources, runConfigs, type ConfigUnderTest } from './simulate.js';
+import { runGroupsOnQueue } from './queue.js';
+import { runGroupsOnWorkers, type ScenarioGroup } from './workers.js';
+import { configFromName, fitsWorkers, resolveScenario, resolveSources, runConfigs, type ConfigUnderTest } from './simulate.js';
 
 const workloadSchema = z.union([z.string().min(1), z.strictObject({ name: z.string().min(1), params: z.record(z.string(), z.unknown()).optional() })]);
 
@@ -196,6 +197,9 @@ export async function runSweep(o: SweepOptions): Promise<{ runs: SweepRun[]; lin
     if (o.queue) {
       // every scenario at once: the workers take what is free
       await runGroupsOnQueue(o.queue, sweep, prepared, o.notice, o.progress);
+    } else if (o.jobs > 1 && prepared.every(fitsWorkers)) {
+      // every scenario at once on one pool of threads: none waits for a scenario's slowest run
+      await runGroupsOnWorkers(prepared, o.jobs, o.progress);
     } else {
       // one scenario at a time: its configurations share a baseline
       for (const g of prepared) await runConfigs(g.scenario, g.configs, o.progress, o.jobs, g.onReport);

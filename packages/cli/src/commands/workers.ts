@@ -60,47 +60,56 @@ export function rethrow(error: Extract<SimTaskResult, { error: unknown }>['error
   throw kind === 'config' ? new ConfigError(message, { code: code ?? 'PGHOT_CONFIG' }) : kind === 'pghot' ? new PghotError(message, { code: code ?? 'PGHOT' }) : new Error(message);
 }
 
+/** One scenario's configurations, which share its no-promotion baseline (a sweep has many; compare one). */
+export interface ScenarioGroup {
+  scenario: Scenario;
+  configs: readonly ConfigUnderTest[];
+  /** Each report as soon as it and its baseline are done (a sweep appends it then). */
+  onReport?: (index: number, report: RunReport) => void;
+}
+
 /**
- * The baseline and every configuration at once on up to `jobs` worker threads (piscina). Each
- * report is built without the baseline in its worker and given it here, as the serial path does,
- * so the bytes are the same however many threads ran them; results keep the configurations' order.
+ * The baseline and every configuration of every group at once on up to `jobs` worker threads
+ * (piscina): one pool, so threads never wait for a group's slowest run and load the simulator once.
+ * Each report is built without the baseline in its worker and given it here, as the serial path
+ * does, so the bytes are the same however many threads ran them; each group's reports keep its
+ * configurations' order.
  */
-export async function runConfigsOnWorkers(
-  s: Scenario,
-  configs: readonly ConfigUnderTest[],
-  jobs: number,
-  progress?: StepProgress,
-  onReport?: (index: number, report: RunReport) => void,
-): Promise<RunReport[]> {
-  const { machine: _built, traceWorkload: _none, ...scenario } = s;
-  const total = configs.length + 1;
+export async function runGroupsOnWorkers(groups: readonly ScenarioGroup[], jobs: number, progress?: StepProgress): Promise<RunReport[][]> {
+  const total = groups.reduce((n, g) => n + g.configs.length + 1, 0);
   const pool = createSimPool(Math.min(jobs, total));
-  const run = async (index: number, label: string, config: SimTask['config']): Promise<SimTaskResult> => {
-    const result = await pool.run({ scenario, config }, (fraction) => progress?.(index, total, label, fraction));
+  const run = async (index: number, label: string, task: Omit<SimTask, 'progress'>): Promise<SimTaskResult> => {
+    const result = await pool.run(task, (fraction) => progress?.(index, total, label, fraction));
     progress?.(index, total, label, 1);
     if ('error' in result) rethrow(result.error);
     return result;
   };
   try {
-    // The pool runs tasks in the order given. A sweep (onReport) gives the baseline first, so each
-    // report can be written as soon as it is done. compare gives it last: a run with promotion off
-    // does less than any configuration, and the shortest task last leaves the least time with a
-    // thread idle at the end.
-    const startBaseline = () => {
-      const summary = run(0, BASELINE_LABEL, null).then((r) => (r as { baseline: BaselineSummary }).baseline);
-      summary.catch(() => {}); // its failure reaches the caller through the runs that await it
-      return summary;
-    };
-    let baseline = onReport ? startBaseline() : undefined;
-    // each report as soon as it and the baseline are done (a sweep appends it then)
-    const reports = configs.map(async (c, i) => {
-      const result = await run(i + 1, c.name, { name: c.name, recipe: c.recipe! });
-      const report = applyBaseline((result as { report: RunReport }).report, await baseline!);
-      onReport?.(i, report);
-      return report;
+    let first = 0; // the group's baseline's index in the progress count
+    const all = groups.map((g) => {
+      const { machine: _built, traceWorkload: _none, ...scenario } = g.scenario;
+      const at = first;
+      first += g.configs.length + 1;
+      // The pool runs tasks in the order given. A sweep (onReport) gives each group's baseline
+      // first, so each report can be written as soon as it is done. compare gives it last: a run
+      // with promotion off does less than any configuration, and the shortest task last leaves the
+      // least time with a thread idle at the end.
+      const startBaseline = () => {
+        const summary = run(at, BASELINE_LABEL, { scenario, config: null }).then((r) => (r as { baseline: BaselineSummary }).baseline);
+        summary.catch(() => {}); // its failure reaches the caller through the runs that await it
+        return summary;
+      };
+      let baseline = g.onReport ? startBaseline() : undefined;
+      const reports = g.configs.map(async (c, i) => {
+        const result = await run(at + i + 1, c.name, { scenario, config: { name: c.name, recipe: c.recipe! } });
+        const report = applyBaseline((result as { report: RunReport }).report, await baseline!);
+        g.onReport?.(i, report);
+        return report;
+      });
+      baseline ??= startBaseline();
+      return Promise.all(reports);
     });
-    baseline ??= startBaseline();
-    return await Promise.all(reports);
+    return await Promise.all(all);
   } finally {
     // the threads stop while the caller writes the results (the process still waits for them)
     pool.destroy().catch(() => {});

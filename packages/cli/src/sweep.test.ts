@@ -57,6 +57,25 @@ describe('pghot sweep', () => {
     expect([report.code, report.stderr]).toEqual([0, 'pghot: report written to sweep.html (36 charts)\n']);
   }, 120_000);
 
+  it('several scenarios on one pool of threads: each run gets its own scenario\'s baseline, the same bytes as one after the other', async () => {
+    const here = project();
+    // four workloads of different lengths: four scenarios, four different baselines
+    const sizes = [2_000_000, 2_500_000, 3_000_000, 3_500_000];
+    const workloads = sizes.map((n) => `  - name: phase-shift\n    params: { accessesPerThread: ${n}, periodS: 0.5, footprintMiB: 64 }\n`).join('');
+    writeFileSync(path.join(here, 'multi.yaml'), `workloads:\n${workloads}policies: [pghot, numab2]\n`);
+    const parallel = await runTestCli(['sweep', 'multi.yaml', '-o', 'parallel.jsonl', '--jobs', '3'], { cwd: here });
+    const serial = await runTestCli(['sweep', 'multi.yaml', '-o', 'serial.jsonl', '--jobs', '1'], { cwd: here });
+    expect([parallel.code, serial.code]).toEqual([0, 0]);
+    const text = readFileSync(path.join(here, 'parallel.jsonl'), 'utf8');
+    expect(text).toBe(readFileSync(path.join(here, 'serial.jsonl'), 'utf8'));
+    const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.run.workload.params.accessesPerThread, l.run.policy])).toEqual(sizes.flatMap((n) => [[n, 'pghot'], [n, 'numab2']]));
+    // each scenario's own baseline, shared by its two runs
+    const baselines = lines.map((l) => l.report.oracles.noPromotion.estimatedTimeNs);
+    expect(new Set(baselines).size).toBe(4);
+    for (let i = 0; i < 8; i += 2) expect(baselines[i + 1]).toBe(baselines[i]);
+  }, 180_000);
+
   it('killed mid-sweep (SIGKILL), --resume redoes nothing that finished and ends with the same bytes', async () => {
     const here = project();
     const results = path.join(here, 'grid.results.jsonl');

@@ -29,8 +29,10 @@ console.log(`default comparison: ${cores} cores, load average ${loadavg()[0]!.to
 const serial: number[] = [];
 const parallel: number[] = [];
 for (let i = 0; i < runs; i++) {
+  // serial first in even pairs, parallel first in odd ones (see alternate())
+  const p0 = i % 2 === 1 ? compare(cores) : null;
   const s = compare(1);
-  const p = compare(cores);
+  const p = p0 ?? compare(cores);
   if (p.out !== s.out) throw new Error('compare --jobs: the output differs from the serial run');
   serial.push(s.seconds);
   parallel.push(p.seconds);

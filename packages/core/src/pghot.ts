@@ -415,8 +415,8 @@ export class Pghot {
     if (typeof nows === 'number') k.now.fill(nows);
     else if (nows instanceof Uint32Array) k.now.set(nows.subarray(start, end));
     else if (nows instanceof Float64Array) {
-      // a same-type copy (set() across element types is slow), then SIMD conversion; times out of
-      // i32 range leave the record loops converting each one
+      // a same-type copy (set() across element types is slow), then SIMD conversion; a time of 2^51
+      // or more in size, infinite or NaN leaves the record loops converting each one
       k.nowF64.set(nows.subarray(start, end));
       f64 = !k.convertTimes(n);
     } else {

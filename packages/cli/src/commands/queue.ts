@@ -5,7 +5,7 @@ import { ConfigError, CORE_VERSION, PghotError } from '@pghot/core';
 import { applyBaseline, type BaselineSummary, type RunReport } from '@pghot/sim';
 import type { Job } from 'bullmq';
 import type { StepProgress } from '../progress.js';
-import { BASELINE_LABEL, type ConfigUnderTest, type Scenario } from './simulate.js';
+import { BASELINE_LABEL } from './simulate.js';
 import { createSimPool, rethrow, type ScenarioGroup, type SimTask, type SimTaskResult } from './workers.js';
 
 /** Every sweep's jobs go into this one queue: a worker serves whatever sweep is running. */

@@ -7,8 +7,8 @@ import { cosmiconfig } from 'cosmiconfig';
 import { z } from 'zod';
 import type { StepProgress } from '../progress.js';
 import { runGroupsOnQueue } from './queue.js';
-import { runGroupsOnWorkers, type ScenarioGroup } from './workers.js';
 import { configFromName, fitsWorkers, resolveScenario, resolveSources, runConfigs, type ConfigUnderTest } from './simulate.js';
+import { runGroupsOnWorkers, type ScenarioGroup } from './workers.js';
 
 const workloadSchema = z.union([z.string().min(1), z.strictObject({ name: z.string().min(1), params: z.record(z.string(), z.unknown()).optional() })]);
 

@@ -152,7 +152,7 @@ export class RecordKernel {
 
   /**
    * Convert the first n times of `nowF64` into `now` (ToUint32, with SIMD): true when every time
-   * was in (-2^31, 2^31); else false, and the record loops must convert each time of `nowF64`.
+   * was under 2^51 in size; else false, and the record loops must convert each time of `nowF64`.
    */
   convertTimes(n: number): boolean {
     return this.#convert(this.#addr.nowF64, this.#addr.now, n) === 1;

@@ -157,7 +157,7 @@
         (br $loop)))
     (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (local.get $rec)))
     (local.get $i))
-;; convert(src, dst, n): the n f64 times at $src as u32 times at $dst (ToUint32), four at a time
+  ;; convert(src, dst, n): the n f64 times at $src as u32 times at $dst (ToUint32), four at a time
   ;; with SIMD; returns 1 when every time was smaller than 2^51 in size, else 0 (the caller then has
   ;; record/record32 convert each time at $src themselves). An integer x of that size plus 1.5 * 2^52
   ;; is a double whose low 32 bits are x modulo 2^32: truncate, add, keep the low halves.

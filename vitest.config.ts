@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /** Workspace packages with tests; each project resolves @pghot/* to source through the condition. */
@@ -9,6 +10,8 @@ export default defineConfig({
   test: {
     // simulations of a few seconds take 1-4 s on 2 cores; the timeout only guards against hangs
     testTimeout: 30_000,
+    // by absolute path: each project resolves relative paths from its own root
+    globalSetup: [fileURLToPath(new URL('./test/global-setup.ts', import.meta.url))],
     projects: [
       ...projects.map((root) => ({ extends: true as const, test: { name: root.split('/')[1]!, root, include: ['src/**/*.test.ts'] } })),
       // checks over the whole repository (self-containment, package manifests)

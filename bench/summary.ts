@@ -1,6 +1,6 @@
 // The bench parts each add rows here (PGHOT_BENCH_SUMMARY, a JSON-lines file); bench/index.ts prints them side by side.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,14 +24,20 @@ export interface BenchRow {
 }
 
 const compiled = new Map<string, string | null>();
+let binDir: string | undefined;
+/** Where this process compiles the C loops; removed when it exits. */
+function binaries(): string {
+  if (binDir === undefined) {
+    const dir = (binDir = mkdtempSync(path.join(tmpdir(), 'pghot-bench-')));
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return binDir;
+}
 
-/**
- * bench/ref/NAME.c (compiled once per process with gcc -O2) run with `args`: the number `figure`
- * captures in its output, or null without gcc.
- */
-export function runReference(name: string, args: readonly string[], figure: RegExp): number | null {
+/** bench/ref/NAME.c compiled once per process with gcc -O2: the binary's path, or null without gcc. */
+function referenceBinary(name: string): string | null {
   if (!compiled.has(name)) {
-    const bin = path.join(mkdtempSync(path.join(tmpdir(), 'pghot-bench-')), name);
+    const bin = path.join(binaries(), name);
     const src = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ref', `${name}.c`);
     try {
       execFileSync('gcc', ['-O2', '-o', bin, src], { stdio: 'ignore' });
@@ -40,7 +46,12 @@ export function runReference(name: string, args: readonly string[], figure: RegE
       compiled.set(name, null);
     }
   }
-  const bin = compiled.get(name);
+  return compiled.get(name)!;
+}
+
+/** bench/ref/NAME.c run with `args`: the number `figure` captures in its output, or null without gcc. */
+export function runReference(name: string, args: readonly string[], figure: RegExp): number | null {
+  const bin = referenceBinary(name);
   if (!bin) return null;
   return Number(figure.exec(execFileSync(bin, args, { encoding: 'utf8' }))?.[1] ?? NaN);
 }

@@ -9,6 +9,7 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const MODULES = [
   { wat: 'packages/core/src/wasm/record.wat', ts: 'packages/core/src/wasm/record-wasm.ts', name: 'RECORD_WASM' },
   { wat: 'packages/sim/src/wasm/replay.wat', ts: 'packages/sim/src/wasm/replay-wasm.ts', name: 'REPLAY_WASM' },
+  { wat: 'packages/sim/src/wasm/gups.wat', ts: 'packages/sim/src/wasm/gups-wasm.ts', name: 'GUPS_WASM' },
   { wat: 'packages/trace/src/wasm/lackey.wat', ts: 'packages/trace/src/wasm/lackey-wasm.ts', name: 'LACKEY_WASM' },
 ];
 const wabt = await wabtInit();

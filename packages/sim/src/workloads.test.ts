@@ -1,5 +1,10 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fillGupsJs, fillGupsWasm, type GupsFill } from './gups.js';
 import { mulberry32, streamSeed } from './random.js';
+import { GUPS_WASM } from './wasm/gups-wasm.js';
 import { createWorkload } from './workloads.js';
 
 describe('gups-hotset', () => {
@@ -25,5 +30,60 @@ describe('gups-hotset', () => {
       }
     }
     expect(checked).toBe(3 * 5000);
+  });
+});
+
+describe('the gups fill, in JavaScript and in WebAssembly', () => {
+  const fills: [string, GupsFill][] = [
+    ['JavaScript', fillGupsJs],
+    ['WebAssembly', fillGupsWasm()!],
+  ];
+
+  it('is assembled from gups.wat as committed (pnpm build:wasm)', async () => {
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+    const { assemble } = (await import(path.join(root, 'scripts/build-wasm.mjs'))) as { assemble: (file: string) => string };
+    expect(assemble(path.join(root, 'packages/sim/src/wasm/gups.wat'))).toBe(GUPS_WASM);
+  });
+
+  it.each(fills.flatMap(([name, fill]) => [0.25, 0, 1].map((w) => [name, w, fill] as const)))(
+    '%s: the stream of mulberry32 from the state, past a hot range at a base, in one call longer than a chunk (writeFraction %s)',
+    (_name, writeFraction, fill) => {
+      const shape = { pages: 5000, hot: 700, hotAccessFraction: 0.8, fixedWrite: writeFraction === 0 ? 0 : writeFraction === 1 ? 1 : -1, writeFraction };
+      const n = 20_001; // two chunks of 8,192 and a part
+      const [vpage, line, write] = [new Int32Array(n), new Uint8Array(n), new Uint8Array(n)];
+      const state = fill(7, n, 2100, shape, vpage, line, write);
+      const r = mulberry32(7);
+      for (let i = 0; i < n; i++) {
+        const want = r() < 0.8 ? 2100 + Math.floor(r() * 700) : Math.floor(r() * 5000);
+        expect([vpage[i], line[i], write[i]]).toEqual([want, Math.floor(r() * 64), r() < writeFraction ? 1 : 0]);
+      }
+      // the state returned continues the stream
+      const next = mulberry32(state);
+      expect(next()).toBe(r());
+    },
+  );
+
+  it('gives the same bytes and state in both for any shape, base and state', () => {
+    const [js, wasm] = [fills[0]![1], fills[1]![1]];
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+        fc.integer({ min: 0, max: 9000 }),
+        (pages, hotFraction, hotAccessFraction, writeFraction, a, n) => {
+          const hot = Math.max(1, Math.floor(pages * hotFraction));
+          const shape = { pages, hot, hotAccessFraction, fixedWrite: writeFraction < 0.1 ? 0 : writeFraction > 0.9 ? 1 : -1, writeFraction };
+          const base = (Math.floor(pages / hot) - 1) * hot; // the last phase's range
+          const out = () => [new Int32Array(n), new Uint8Array(n), new Uint8Array(n)] as const;
+          const [x, y] = [out(), out()];
+          expect(wasm(a, n, base, shape, ...y)).toBe(js(a, n, base, shape, ...x));
+          expect(y).toEqual(x);
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { ConfigError, formatIssues } from '@pghot/core';
 import { z } from 'zod';
+import { fillGupsJs, fillGupsWasm, type GupsShape } from './gups.js';
 import { mulberry32, scatter, streamSeed, ZipfSampler } from './random.js';
 
 const PAGES_PER_MIB = 256;
@@ -94,39 +95,16 @@ function gupsProcess(name: string, p: z.output<typeof gupsSchema>, seed: number,
   const pages = Math.round(p.footprintMiB * PAGES_PER_MIB);
   const hot = Math.max(1, Math.floor(pages * p.hotFraction));
   const phases = Math.max(1, Math.floor(pages / hot));
-  const { hotAccessFraction, writeFraction } = p;
   // writeFraction 0 or 1: the write draw (in [0, 1)) decides nothing, so only its step is taken
-  const fixedWrite = writeFraction <= 0 ? 0 : writeFraction >= 1 ? 1 : -1;
-  // each thread's mulberry32 state, stepped inline below: the stream of mulberry32(streamSeed(seed, t)),
-  // at twice the speed of calling it four times per access
+  const fixedWrite = p.writeFraction <= 0 ? 0 : p.writeFraction >= 1 ? 1 : -1;
+  const shape: GupsShape = { pages, hot, hotAccessFraction: p.hotAccessFraction, fixedWrite, writeFraction: p.writeFraction };
+  // each thread's mulberry32 state: the stream of mulberry32(streamSeed(seed, t)); the WebAssembly
+  // fill truncates to u32, which holds any page of an Int32Array's range
   const state = Int32Array.from({ length: p.threads }, (_, t) => streamSeed(seed, t));
+  const fill = (pages < 2 ** 31 ? fillGupsWasm() : null) ?? fillGupsJs;
   return process(name, pages, p.threads, p.accessesPerThread, p.cpus, true, shiftPeriodNs, (th, nowNs, vpage, line, write, n) => {
     const base = shiftPeriodNs > 0 ? (Math.floor(nowNs / shiftPeriodNs) % phases) * hot : 0;
-    let a = state[th]!;
-    let t = 0;
-    for (let i = 0; i < n; i++) {
-      a = (a + 0x6d2b79f5) | 0;
-      t = Math.imul(a ^ (a >>> 15), a | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      const inHot = ((t ^ (t >>> 14)) >>> 0) / 4294967296 < hotAccessFraction;
-      a = (a + 0x6d2b79f5) | 0;
-      t = Math.imul(a ^ (a >>> 15), a | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-      vpage[i] = inHot ? base + Math.floor(u * hot) : Math.floor(u * pages);
-      a = (a + 0x6d2b79f5) | 0;
-      t = Math.imul(a ^ (a >>> 15), a | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      line[i] = (t ^ (t >>> 14)) >>> 26; // floor(x / 2^32 * 64), exactly
-      a = (a + 0x6d2b79f5) | 0;
-      if (fixedWrite >= 0) write[i] = fixedWrite;
-      else {
-        t = Math.imul(a ^ (a >>> 15), a | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        write[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296 < writeFraction ? 1 : 0;
-      }
-    }
-    state[th] = a;
+    state[th] = fill(state[th]!, n, base, shape, vpage, line, write);
   });
 }
 

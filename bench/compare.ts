@@ -28,7 +28,7 @@ function compare(jobs: number): { seconds: number; out: string } {
  * What this machine allows: pghot's default configuration and its baseline (`pghot run
  * --jobs 1`) in one process alone, then in one process per core at once; the ceiling is the sum
  * of their speeds over the lone run's. On a VM the cores are seldom equal (a host core shared with
- * another guest, a shared cache), and no pool can beat what the slower core gives.
+ * another guest, a shared cache): this says what two cores gave just then, beside the pair's ratio.
  */
 async function ceiling(): Promise<string> {
   const run = async () => {
@@ -56,7 +56,7 @@ for (let i = 0; i < runs; i++) {
   serial.push(s.seconds);
   parallel.push(p.seconds);
   console.log(`  --jobs 1  ${s.seconds.toFixed(1)} s   --jobs ${cores}  ${p.seconds.toFixed(1)} s   (same bytes)   speed-up ${(s.seconds / p.seconds).toFixed(2)}x`);
-  console.log(`    one simulation per core at once against one alone: ${await ceiling()}: the most this pair could see`);
+  console.log(`    one simulation per core at once against one alone: ${await ceiling()}: the machine's own speed-up just then`);
 }
 const ratio = median(serial.map((s, i) => s / parallel[i]!));
 console.log(`  speed-up        ${ratio.toFixed(2)}x, the median of the pairs   (bar: 1.7x on 2 cores)`);

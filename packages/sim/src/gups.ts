@@ -13,10 +13,11 @@ export interface GupsShape {
   /** Pages in the hot range, which starts at the `base` given to each fill. */
   readonly hot: number;
   readonly hotAccessFraction: number;
-  /** 0 or 1: every access's write flag (writeFraction 0 or 1: the draw decides nothing); -1: drawn. */
-  readonly fixedWrite: number;
   readonly writeFraction: number;
 }
+
+/** writeFraction 0 or 1: every access's write flag (the draw, in [0, 1), decides nothing: only its step is taken); else -1: drawn. */
+const fixedWriteOf = (writeFraction: number): number => (writeFraction <= 0 ? 0 : writeFraction >= 1 ? 1 : -1);
 
 /**
  * Fills `n` accesses (page, line, write flag) for a thread whose mulberry32 state is `a`; returns
@@ -26,7 +27,8 @@ export interface GupsShape {
  */
 export type GupsFill = (a: number, n: number, base: number, shape: GupsShape, vpage: Int32Array, line: Uint8Array, write: Uint8Array) => number;
 
-export const fillGupsJs: GupsFill = (a, n, base, { pages, hot, hotAccessFraction, fixedWrite, writeFraction }, vpage, line, write) => {
+export const fillGupsJs: GupsFill = (a, n, base, { pages, hot, hotAccessFraction, writeFraction }, vpage, line, write) => {
+  const fixedWrite = fixedWriteOf(writeFraction);
   let t = 0;
   for (let i = 0; i < n; i++) {
     a = (a + 0x6d2b79f5) | 0;
@@ -79,7 +81,8 @@ function createFillGupsWasm(): GupsFill | null {
   const vpages = new Int32Array(memory.buffer, 0, CHUNK);
   const lines = new Uint8Array(memory.buffer, 4 * CHUNK, CHUNK);
   const writes = new Uint8Array(memory.buffer, 5 * CHUNK, CHUNK);
-  return (a, n, base, { pages, hot, hotAccessFraction, fixedWrite, writeFraction }, vpage, line, write) => {
+  return (a, n, base, { pages, hot, hotAccessFraction, writeFraction }, vpage, line, write) => {
+    const fixedWrite = fixedWriteOf(writeFraction);
     const [hotBelow, hotAll] = below(hotAccessFraction);
     const [writeBelow, writeAll] = below(writeFraction);
     for (let at = 0; at < n; at += CHUNK) {

@@ -48,7 +48,7 @@ describe('the gups fill, in JavaScript and in WebAssembly', () => {
   it.each(fills.flatMap(([name, fill]) => [0.25, 0, 1].map((w) => [name, w, fill] as const)))(
     '%s: the stream of mulberry32 from the state, past a hot range at a base, in one call longer than a chunk (writeFraction %s)',
     (_name, writeFraction, fill) => {
-      const shape = { pages: 5000, hot: 700, hotAccessFraction: 0.8, fixedWrite: writeFraction === 0 ? 0 : writeFraction === 1 ? 1 : -1, writeFraction };
+      const shape = { pages: 5000, hot: 700, hotAccessFraction: 0.8, writeFraction };
       const n = 20_001; // two chunks of 8,192 and a part
       const [vpage, line, write] = [new Int32Array(n), new Uint8Array(n), new Uint8Array(n)];
       const state = fill(7, n, 2100, shape, vpage, line, write);
@@ -75,7 +75,7 @@ describe('the gups fill, in JavaScript and in WebAssembly', () => {
         fc.integer({ min: 0, max: 9000 }),
         (pages, hotFraction, hotAccessFraction, writeFraction, a, n) => {
           const hot = Math.max(1, Math.floor(pages * hotFraction));
-          const shape = { pages, hot, hotAccessFraction, fixedWrite: writeFraction < 0.1 ? 0 : writeFraction > 0.9 ? 1 : -1, writeFraction };
+          const shape = { pages, hot, hotAccessFraction, writeFraction };
           const base = (Math.floor(pages / hot) - 1) * hot; // the last phase's range
           const out = () => [new Int32Array(n), new Uint8Array(n), new Uint8Array(n)] as const;
           const [x, y] = [out(), out()];

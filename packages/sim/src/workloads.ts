@@ -95,12 +95,10 @@ function gupsProcess(name: string, p: z.output<typeof gupsSchema>, seed: number,
   const pages = Math.round(p.footprintMiB * PAGES_PER_MIB);
   const hot = Math.max(1, Math.floor(pages * p.hotFraction));
   const phases = Math.max(1, Math.floor(pages / hot));
-  // writeFraction 0 or 1: the write draw (in [0, 1)) decides nothing, so only its step is taken
-  const fixedWrite = p.writeFraction <= 0 ? 0 : p.writeFraction >= 1 ? 1 : -1;
-  const shape: GupsShape = { pages, hot, hotAccessFraction: p.hotAccessFraction, fixedWrite, writeFraction: p.writeFraction };
-  // each thread's mulberry32 state: the stream of mulberry32(streamSeed(seed, t)); the WebAssembly
-  // fill truncates to u32, which holds any page of an Int32Array's range
+  const shape: GupsShape = { pages, hot, hotAccessFraction: p.hotAccessFraction, writeFraction: p.writeFraction };
+  // each thread's mulberry32 state: the stream of mulberry32(streamSeed(seed, t))
   const state = Int32Array.from({ length: p.threads }, (_, t) => streamSeed(seed, t));
+  // the WebAssembly fill works in u32 pages: any page an Int32Array holds
   const fill = (pages < 2 ** 31 ? fillGupsWasm() : null) ?? fillGupsJs;
   return process(name, pages, p.threads, p.accessesPerThread, p.cpus, true, shiftPeriodNs, (th, nowNs, vpage, line, write, n) => {
     const base = shiftPeriodNs > 0 ? (Math.floor(nowNs / shiftPeriodNs) % phases) * hot : 0;

@@ -42,12 +42,11 @@ export class RecordKernel {
   readonly table: Uint8Array;
   readonly pfn: Uint32Array;
   readonly now: Uint32Array;
-  /** Times sent as a Float64Array, copied as they are (a same-type copy is a memcpy): convertTimes turns them into `now`, or the record loops convert each as they read it. */
+  /** Times sent as a Float64Array, copied as they are (a same-type copy is a memcpy): the record loops convert each as they read it. */
   readonly nowF64: Float64Array;
   readonly #memory: WasmMemory;
   readonly #record: RecordFn;
   readonly #record32: Record32Fn;
-  readonly #convert: (src: number, dst: number, n: number) => number;
   readonly #counter: Int32Array;
   readonly #sectionOff: Uint32Array;
   readonly #sectionFast: Uint32Array;
@@ -76,7 +75,6 @@ export class RecordKernel {
     this.#memory = instance.exports.memory as WasmMemory;
     this.#record = instance.exports.record as RecordFn;
     this.#record32 = instance.exports.record32 as Record32Fn;
-    this.#convert = instance.exports.convert as (src: number, dst: number, n: number) => number;
     this.#memory.grow(Math.ceil(total / 65_536)); // once: views made below stay valid
     const sections = topology.sectionNode.length;
     let at = 64;
@@ -148,14 +146,6 @@ export class RecordKernel {
   run32(i: number, count: number, nid: number, nidStore: number, windowMs: number, threshold: number, sticky: boolean, f64: boolean): number {
     const a = this.#addr;
     return this.#record32(i, count, nid, nidStore, this.#end, windowMs, threshold, sticky ? 1 : 0, a.pfn, a.now, a.secNode, a.secOff, a.nodeTop, a.hot, a.act, this.#fastFor(nid), f64 ? a.nowF64 : 0);
-  }
-
-  /**
-   * Convert the first n times of `nowF64` into `now` (ToUint32, with SIMD): true when every time
-   * was under 2^51 in size; else false, and the record loops must convert each time of `nowF64`.
-   */
-  convertTimes(n: number): boolean {
-    return this.#convert(this.#addr.nowF64, this.#addr.now, n) === 1;
   }
 
   /** The fast-path table for accesses from `nid`: none when `nid` is a lower-tier node (its own pages are local, not recorded). */

@@ -48,15 +48,20 @@
                 (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (local.get $rec)))
                 (return (local.get $j))))))
         ;; this access's time: u32 at $nows, or f64 at $nowsF (when not 0) converted as ToUint32 does
-        ;; (truncated, modulo 2^32; NaN is 0). A time the i64 conversion saturates on (infinite, or
-        ;; 2^63 or more in size) is left to JavaScript: nowI + (2^63 - 1) is then 2^64 - 2 or - 1
+        ;; (truncated, modulo 2^32): a truncated x in [-2^51, 2^51) plus 1.5 * 2^52 is a double in
+        ;; [2^52, 2^53), its sign and exponent bits 0x433, whose low 32 bits are x modulo 2^32. Other
+        ;; times (rare) take an i64 conversion; one it saturates on (infinite, or 2^63 or more in
+        ;; size) is left to JavaScript: nowI + (2^63 - 1) is then 2^64 - 2 or - 1. NaN gives 0.
         (if (local.get $nowsF)
           (then
-            (local.set $nowI (i64.trunc_sat_f64_s (f64.load (i32.add (local.get $nowsF) (i32.shl (local.get $j) (i32.const 3))))))
-            (if (i64.ge_u (i64.add (local.get $nowI) (i64.const 0x7FFFFFFFFFFFFFFF)) (i64.const -2))
+            (local.set $nowI (i64.reinterpret_f64 (f64.add (f64.trunc (f64.load (i32.add (local.get $nowsF) (i32.shl (local.get $j) (i32.const 3))))) (f64.const 0x1.8p52))))
+            (if (i64.ne (i64.shr_u (local.get $nowI) (i64.const 52)) (i64.const 0x433))
               (then
-                (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (local.get $rec)))
-                (return (local.get $j))))
+                (local.set $nowI (i64.trunc_sat_f64_s (f64.load (i32.add (local.get $nowsF) (i32.shl (local.get $j) (i32.const 3))))))
+                (if (i64.ge_u (i64.add (local.get $nowI) (i64.const 0x7FFFFFFFFFFFFFFF)) (i64.const -2))
+                  (then
+                    (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (local.get $rec)))
+                    (return (local.get $j))))))
             (local.set $now (i32.wrap_i64 (local.get $nowI))))
           (else (local.set $now (i32.load (i32.add (local.get $nows) (i32.shl (local.get $j) (i32.const 2)))))))
         (local.set $addr (i32.add (local.get $base) (i32.and (local.get $pfn) (i32.const 32767))))
@@ -119,15 +124,20 @@
                 (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (local.get $rec)))
                 (return (local.get $j))))))
         ;; this access's time: u32 at $nows, or f64 at $nowsF (when not 0) converted as ToUint32 does
-        ;; (truncated, modulo 2^32; NaN is 0). A time the i64 conversion saturates on (infinite, or
-        ;; 2^63 or more in size) is left to JavaScript: nowI + (2^63 - 1) is then 2^64 - 2 or - 1
+        ;; (truncated, modulo 2^32): a truncated x in [-2^51, 2^51) plus 1.5 * 2^52 is a double in
+        ;; [2^52, 2^53), its sign and exponent bits 0x433, whose low 32 bits are x modulo 2^32. Other
+        ;; times (rare) take an i64 conversion; one it saturates on (infinite, or 2^63 or more in
+        ;; size) is left to JavaScript: nowI + (2^63 - 1) is then 2^64 - 2 or - 1. NaN gives 0.
         (if (local.get $nowsF)
           (then
-            (local.set $nowI (i64.trunc_sat_f64_s (f64.load (i32.add (local.get $nowsF) (i32.shl (local.get $j) (i32.const 3))))))
-            (if (i64.ge_u (i64.add (local.get $nowI) (i64.const 0x7FFFFFFFFFFFFFFF)) (i64.const -2))
+            (local.set $nowI (i64.reinterpret_f64 (f64.add (f64.trunc (f64.load (i32.add (local.get $nowsF) (i32.shl (local.get $j) (i32.const 3))))) (f64.const 0x1.8p52))))
+            (if (i64.ne (i64.shr_u (local.get $nowI) (i64.const 52)) (i64.const 0x433))
               (then
-                (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (local.get $rec)))
-                (return (local.get $j))))
+                (local.set $nowI (i64.trunc_sat_f64_s (f64.load (i32.add (local.get $nowsF) (i32.shl (local.get $j) (i32.const 3))))))
+                (if (i64.ge_u (i64.add (local.get $nowI) (i64.const 0x7FFFFFFFFFFFFFFF)) (i64.const -2))
+                  (then
+                    (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (local.get $rec)))
+                    (return (local.get $j))))))
             (local.set $now (i32.wrap_i64 (local.get $nowI))))
           (else (local.set $now (i32.load (i32.add (local.get $nows) (i32.shl (local.get $j) (i32.const 2)))))))
         (local.set $addr (i32.add (local.get $base) (i32.shl (i32.and (local.get $pfn) (i32.const 32767)) (i32.const 2))))
@@ -157,40 +167,4 @@
         (br $loop)))
     (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (local.get $rec)))
     (local.get $i))
-  ;; convert(src, dst, n): the n f64 times at $src as u32 times at $dst (ToUint32), four at a time
-  ;; with SIMD; returns 1 when every time was smaller than 2^51 in size, else 0 (the caller then has
-  ;; record/record32 convert each time at $src themselves). An integer x of that size plus 1.5 * 2^52
-  ;; is a double whose low 32 bits are x modulo 2^32: truncate, add, keep the low halves.
-  (func (export "convert") (param $src i32) (param $dst i32) (param $n i32) (result i32)
-    (local $i i32) (local $ok v128) (local $lim v128) (local $magic v128) (local $a v128) (local $b v128)
-    (local $x f64) (local $okTail i32)
-    (local.set $ok (v128.const i64x2 -1 -1))
-    (local.set $lim (f64x2.splat (f64.const 0x1p51)))
-    (local.set $magic (f64x2.splat (f64.const 0x1.8p52)))
-    (local.set $okTail (i32.const 1))
-    (block $done
-      (loop $quad
-        (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
-        (local.set $a (v128.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3)))))
-        (local.set $b (v128.load offset=16 (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3)))))
-        ;; NaN fails the comparison too
-        (local.set $ok (v128.and (local.get $ok)
-          (v128.and (f64x2.lt (f64x2.abs (local.get $a)) (local.get $lim))
-                    (f64x2.lt (f64x2.abs (local.get $b)) (local.get $lim)))))
-        (v128.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2)))
-          (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
-            (f64x2.add (f64x2.trunc (local.get $a)) (local.get $magic))
-            (f64x2.add (f64x2.trunc (local.get $b)) (local.get $magic))))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
-        (br $quad)))
-    (block $tailDone
-      (loop $tail
-        (br_if $tailDone (i32.ge_u (local.get $i) (local.get $n)))
-        (local.set $x (f64.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3)))))
-        (local.set $okTail (i32.and (local.get $okTail) (f64.lt (f64.abs (local.get $x)) (f64.const 0x1p51))))
-        (i32.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2)))
-          (i32.wrap_i64 (i64.reinterpret_f64 (f64.add (f64.trunc (local.get $x)) (f64.const 0x1.8p52)))))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $tail)))
-    (i32.and (local.get $okTail) (i64x2.all_true (local.get $ok))))
 )

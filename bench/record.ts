@@ -63,7 +63,8 @@ function runTs(mode: PghotMode, pfns: Uint32Array, nows: Uint32Array | Float64Ar
   return { mrecs: pfns.length / seconds / 1e6, bytesPerPage: pghot.storeBytes / PAGES, recorded };
 }
 
-const pagesLabel = PAGES >= 1 << 26 ? `${PAGES / 2 ** 20} M pages (${(PAGES / 2 ** 18).toFixed(0)} GiB of lower tier)` : `${PAGES / 2 ** 20} M pages`;
+const lowerTier = PAGES >= 2 ** 28 ? `${PAGES / 2 ** 28} TiB` : `${PAGES / 2 ** 18} GiB`;
+const pagesLabel = PAGES >= 1 << 26 ? `${PAGES / 2 ** 20} Mi pages (${lowerTier} of lower tier)` : `${PAGES / 2 ** 20} Mi pages`;
 console.log(`record path: recordAccesses in batches of ${BATCH}, ${PAGES} lower-tier pages, ${ACCESSES} accesses, ${RUNS} runs each, alternating with C; medians`);
 const t = performance.now();
 const { pfns, nows } = makeStream(PAGES, ACCESSES);

@@ -221,7 +221,8 @@ export async function runLive(o: LiveOptions) {
     event = perfEvent(samplingPmu(fs));
     if (event.pmu === null) o.notice('pghot live: no IBS or PEBS PMU here: perf samples software page faults with their physical addresses as a stand-in');
   }
-  const sampleFeed = sources.includes('perf') ? new SampleFeed(engine, event.pmu === null ? 'hintfaults' : 'hwhints', both ? { originMs: Math.floor(startNs / 1e6) } : {}) : null;
+  // made once DAMON has started or been skipped (below): its clock depends on which
+  let sampleFeed: SampleFeed | null = null;
   await engine.init();
 
   // work for the engine runs one item at a time, in arrival order
@@ -315,7 +316,11 @@ export async function runLive(o: LiveOptions) {
         o.notice(`pghot live: skipping damon: ${e.message}`);
       }
     }
-    if (sampleFeed) {
+    if (sources.includes('perf')) {
+      // with DAMON running, one clock for both; perf alone (DAMON skipped too) takes its first
+      // sample's time as origin, as `--sources perf` and a replay of its recording do
+      const origin = session !== null ? { originMs: Math.floor(startNs / 1e6) } : {};
+      sampleFeed = new SampleFeed(engine, event.pmu === null ? 'hintfaults' : 'hwhints', origin);
       stream = startPerfStream({ perf: perfBinary!, event, pid: o.pid, onLine: onPerfLine });
     }
     if (session === null && stream === null) throw new ConfigError('no live source could start', { code: 'PGHOT_LIVE' });

@@ -416,7 +416,7 @@ export class Pghot {
     else if (nows instanceof Uint32Array) k.now.set(nows.subarray(start, end));
     else if (nows instanceof Float64Array) {
       // a same-type copy (set() across element types is slow); the record loops convert each time
-      // as they read it, which measured faster than a SIMD pass over the chunk first
+      // as they read it, which measured as fast as a SIMD pass over the chunk first, or faster
       k.nowF64.set(nows.subarray(start, end));
       f64 = true;
     } else {

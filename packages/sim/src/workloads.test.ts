@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fillGupsJs, fillGupsWasm, type GupsFill } from './gups.js';
+import { gupsFillJs, gupsFillWasm, type GupsFill, type GupsShape } from './gups.js';
 import { mulberry32, streamSeed } from './random.js';
 import { GUPS_WASM } from './wasm/gups-wasm.js';
 import { createWorkload } from './workloads.js';
@@ -34,9 +34,9 @@ describe('gups-hotset', () => {
 });
 
 describe('the gups fill, in JavaScript and in WebAssembly', () => {
-  const fills: [string, GupsFill][] = [
-    ['JavaScript', fillGupsJs],
-    ['WebAssembly', fillGupsWasm()!],
+  const fills: [string, (shape: GupsShape) => GupsFill][] = [
+    ['JavaScript', gupsFillJs],
+    ['WebAssembly', (shape) => gupsFillWasm(shape)!],
   ];
 
   it('is assembled from gups.wat as committed (pnpm build:wasm)', async () => {
@@ -51,7 +51,7 @@ describe('the gups fill, in JavaScript and in WebAssembly', () => {
       const shape = { pages: 5000, hot: 700, hotAccessFraction: 0.8, writeFraction };
       const n = 20_001; // two chunks of 8,192 and a part
       const [vpage, line, write] = [new Int32Array(n), new Uint8Array(n), new Uint8Array(n)];
-      const state = fill(7, n, 2100, shape, vpage, line, write);
+      const state = fill(shape)(7, n, 2100, vpage, line, write);
       const r = mulberry32(7);
       for (let i = 0; i < n; i++) {
         const want = r() < 0.8 ? 2100 + Math.floor(r() * 700) : Math.floor(r() * 5000);
@@ -79,7 +79,7 @@ describe('the gups fill, in JavaScript and in WebAssembly', () => {
           const base = (Math.floor(pages / hot) - 1) * hot; // the last phase's range
           const out = () => [new Int32Array(n), new Uint8Array(n), new Uint8Array(n)] as const;
           const [x, y] = [out(), out()];
-          expect(wasm(a, n, base, shape, ...y)).toBe(js(a, n, base, shape, ...x));
+          expect(wasm(shape)(a, n, base, ...y)).toBe(js(shape)(a, n, base, ...x));
           expect(y).toEqual(x);
         },
       ),

@@ -1,6 +1,6 @@
 import { ConfigError, formatIssues } from '@pghot/core';
 import { z } from 'zod';
-import { fillGupsJs, fillGupsWasm, type GupsShape } from './gups.js';
+import { gupsFillJs, gupsFillWasm, type GupsShape } from './gups.js';
 import { mulberry32, scatter, streamSeed, ZipfSampler } from './random.js';
 
 const PAGES_PER_MIB = 256;
@@ -99,10 +99,10 @@ function gupsProcess(name: string, p: z.output<typeof gupsSchema>, seed: number,
   // each thread's mulberry32 state: the stream of mulberry32(streamSeed(seed, t))
   const state = Int32Array.from({ length: p.threads }, (_, t) => streamSeed(seed, t));
   // the WebAssembly fill works in u32 pages: any page an Int32Array holds
-  const fill = (pages < 2 ** 31 ? fillGupsWasm() : null) ?? fillGupsJs;
+  const fill = (pages < 2 ** 31 ? gupsFillWasm(shape) : null) ?? gupsFillJs(shape);
   return process(name, pages, p.threads, p.accessesPerThread, p.cpus, true, shiftPeriodNs, (th, nowNs, vpage, line, write, n) => {
     const base = shiftPeriodNs > 0 ? (Math.floor(nowNs / shiftPeriodNs) % phases) * hot : 0;
-    state[th] = fill(state[th]!, n, base, shape, vpage, line, write);
+    state[th] = fill(state[th]!, n, base, vpage, line, write);
   });
 }
 

@@ -241,35 +241,30 @@ describe('batches through the record loops against a plain model of the kernel r
     }
   });
 
+  /** Float64Array times through the WebAssembly loop and as plain numbers through the JavaScript one: the same records. */
+  const convertsAsJs = (mode: 'default' | 'precision', pfns: number[], times: number[]) => {
+    const [kernel, js] = [0, 1].map(() => createPghot({ topology: TOPOLOGY, mode, tunables: { freq_threshold: 2 } }));
+    expect(kernel!.accelerated).toBe(true);
+    expect(kernel!.recordAccesses(HF, Uint32Array.from(pfns), 0, Float64Array.from(times))).toBe(pfns.length);
+    expect(js!.recordAccesses(HF, pfns, 0, times)).toBe(pfns.length);
+    for (let pfn = CXL_START; pfn < CXL_START + 3; pfn++) expect(kernel!.rawRecord(pfn), `${mode} ${times.join(',')}`).toBe(js!.rawRecord(pfn));
+    expect([...kernel!.activate.subarray(0, 4)]).toEqual([...js!.activate.subarray(0, 4)]);
+  };
+
   it('the WebAssembly loop converts Float64Array times as the JavaScript loop does, even fractional, negative, huge, infinite or NaN ones', () => {
     // around ±2^51 the loop's fast conversion gives way to its i64 one, past ±2^63 to JavaScript
     const odd = [10_000.75, -5.5, 127.5, 16_383.75, 2 ** 32 + 1_000, 2 ** 40 + 123.5, 2 ** 51 - 0.5, 2 ** 51, 2 ** 51 + 2 ** 13 + 1, -(2 ** 51), -(2 ** 51) - 0.5, -(2 ** 51) - 2 ** 12 - 1, 2 ** 53 - 1, 2 ** 62 + 2 ** 40, 2 ** 63, -(2 ** 63), 2 ** 70 + 2 ** 30, Infinity, -Infinity, NaN, 12_345];
     const pfns = odd.map((_, i) => CXL_START + (i % 3));
     const cases = fc.sample(fc.shuffledSubarray(odd.map((now, i) => ({ now, pfn: pfns[i]! })), { minLength: 1 }), { numRuns: 60, seed: 20261204 });
     for (const mode of ['default', 'precision'] as const) {
-      for (const list of cases) {
-        const [kernel, js] = [0, 1].map(() => createPghot({ topology: TOPOLOGY, mode, tunables: { freq_threshold: 2 } }));
-        expect(kernel!.accelerated).toBe(true);
-        const nows = Float64Array.from(list.map((a) => a.now));
-        const r = kernel!.recordAccesses(HF, Uint32Array.from(list.map((a) => a.pfn)), 0, nows);
-        expect(r).toBe(list.length);
-        expect(js!.recordAccesses(HF, list.map((a) => a.pfn), 0, [...nows])).toBe(r);
-        for (let pfn = CXL_START; pfn < CXL_START + 3; pfn++) expect(kernel!.rawRecord(pfn), `${mode} ${list.map((a) => a.now).join(',')}`).toBe(js!.rawRecord(pfn));
-        expect([...kernel!.activate.subarray(0, 4)]).toEqual([...js!.activate.subarray(0, 4)]);
-      }
+      for (const list of cases) convertsAsJs(mode, list.map((a) => a.pfn), list.map((a) => a.now));
     }
   });
 
   it('the WebAssembly loop converts any double as the JavaScript loop does (fast-check doubles, and halves that round up to the next time bucket)', () => {
     fc.assert(
       fc.property(fc.constantFrom('default' as const, 'precision' as const), fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.oneof(fc.double(), fc.integer({ min: -(2 ** 24), max: 2 ** 24 }).map((k) => k * 128 + 127.5))), { minLength: 1, maxLength: 40 }), (mode, list) => {
-        const [kernel, js] = [0, 1].map(() => createPghot({ topology: TOPOLOGY, mode, tunables: { freq_threshold: 2 } }));
-        const pfns = list.map(([d]) => CXL_START + d);
-        const nows = Float64Array.from(list.map(([, now]) => now));
-        expect(kernel!.recordAccesses(HF, Uint32Array.from(pfns), 0, nows)).toBe(list.length);
-        expect(js!.recordAccesses(HF, pfns, 0, [...nows])).toBe(list.length);
-        for (let pfn = CXL_START; pfn < CXL_START + 3; pfn++) expect(kernel!.rawRecord(pfn)).toBe(js!.rawRecord(pfn));
-        expect([...kernel!.activate.subarray(0, 4)]).toEqual([...js!.activate.subarray(0, 4)]);
+        convertsAsJs(mode, list.map(([d]) => CXL_START + d), list.map(([, now]) => now));
       }),
       { seed: 20261205, numRuns: 400 },
     );

@@ -14,7 +14,7 @@
 ;; (the flag of every access), or -1 (drawn).
 (module
   (import "env" "memory" (memory 1))
-;; mulberry32's output for a state already stepped (the tail's draws; the SIMD loop keeps its
+  ;; mulberry32's output for a state already stepped (the tail's draws; the SIMD loop keeps its
   ;; four lanes inline: V8 did not inline a call there, 22 % slower)
   (func $mix (param $s i32) (result i32) (local $t i32)
     (local.set $t (i32.mul (i32.xor (local.get $s) (i32.shr_u (local.get $s) (i32.const 15))) (i32.or (local.get $s) (i32.const 1))))

@@ -269,4 +269,17 @@ describe('batches through the record loops against a plain model of the kernel r
       { seed: 20261205, numRuns: 400 },
     );
   });
+
+  it('the WebAssembly loop converts a run of one time once, and gets every run right (repeats of NaN, ±0, infinite, huge and ordinary times)', () => {
+    // few values, so most times repeat the one before; a time left to JavaScript (±Infinity, 2^63)
+    // ends the kernel's call, and the next call must not take the last run's value for it
+    const values = [NaN, 0, -0, 300, 300.5, 428, Infinity, -Infinity, 2 ** 63, 2 ** 51 + 7, -1];
+    fc.assert(
+      fc.property(fc.constantFrom('default' as const, 'precision' as const), fc.array(fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: values.length - 1 }), fc.integer({ min: 1, max: 4 })), { minLength: 1, maxLength: 12 }), (mode, runs) => {
+        const list = runs.flatMap(([d, v, length]) => Array.from({ length }, () => [CXL_START + d, values[v]!] as const));
+        convertsAsJs(mode, list.map(([pfn]) => pfn), list.map(([, now]) => now));
+      }),
+      { seed: 20261206, numRuns: 300 },
+    );
+  });
 });

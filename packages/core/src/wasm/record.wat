@@ -16,6 +16,9 @@
     (result i32)
     (local $pfn i32) (local $sec i32) (local $node i32) (local $base i32) (local $addr i32)
     (local $old i32) (local $next i32) (local $rec i32) (local $j i32) (local $now i32) (local $nowI i64)
+    (local $bits i64) (local $prevBits i64) (local $prevNow i32)
+    ;; the last converted time (its bits and value): NaN, whose value is 0, to begin with
+    (local.set $prevBits (i64.const 0x7FF8000000000001))
     (block $done
       (loop $loop
         (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
@@ -52,17 +55,24 @@
         ;; [2^52, 2^53), its sign and exponent bits 0x433, whose low 32 bits are x modulo 2^32. Other
         ;; times (rare) take an i64 conversion; one it saturates on (infinite, or 2^63 or more in
         ;; size) is left to JavaScript: nowI + (2^63 - 1) is then 2^64 - 2 or - 1. NaN gives 0.
+        ;; Times come in runs (a source's clock ticks far slower than accesses arrive): a time with the
+        ;; same bits as the last one takes its value without converting again.
         (if (local.get $nowsF)
           (then
-            (local.set $nowI (i64.reinterpret_f64 (f64.add (f64.trunc (f64.load (i32.add (local.get $nowsF) (i32.shl (local.get $j) (i32.const 3))))) (f64.const 0x1.8p52))))
-            (if (i64.ne (i64.shr_u (local.get $nowI) (i64.const 52)) (i64.const 0x433))
+            (local.set $bits (i64.load (i32.add (local.get $nowsF) (i32.shl (local.get $j) (i32.const 3)))))
+            (if (i64.ne (local.get $bits) (local.get $prevBits))
               (then
-                (local.set $nowI (i64.trunc_sat_f64_s (f64.load (i32.add (local.get $nowsF) (i32.shl (local.get $j) (i32.const 3))))))
-                (if (i64.ge_u (i64.add (local.get $nowI) (i64.const 0x7FFFFFFFFFFFFFFF)) (i64.const -2))
+                (local.set $nowI (i64.reinterpret_f64 (f64.add (f64.trunc (f64.reinterpret_i64 (local.get $bits))) (f64.const 0x1.8p52))))
+                (if (i64.ne (i64.shr_u (local.get $nowI) (i64.const 52)) (i64.const 0x433))
                   (then
-                    (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (local.get $rec)))
-                    (return (local.get $j))))))
-            (local.set $now (i32.wrap_i64 (local.get $nowI))))
+                    (local.set $nowI (i64.trunc_sat_f64_s (f64.reinterpret_i64 (local.get $bits))))
+                    (if (i64.ge_u (i64.add (local.get $nowI) (i64.const 0x7FFFFFFFFFFFFFFF)) (i64.const -2))
+                      (then
+                        (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (local.get $rec)))
+                        (return (local.get $j))))))
+                (local.set $prevBits (local.get $bits))
+                (local.set $prevNow (i32.wrap_i64 (local.get $nowI)))))
+            (local.set $now (local.get $prevNow)))
           (else (local.set $now (i32.load (i32.add (local.get $nows) (i32.shl (local.get $j) (i32.const 2)))))))
         (local.set $addr (i32.add (local.get $base) (i32.and (local.get $pfn) (i32.const 32767))))
         (local.set $old (i32.load8_u (local.get $addr)))
@@ -96,6 +106,8 @@
     (result i32)
     (local $pfn i32) (local $sec i32) (local $node i32) (local $base i32) (local $addr i32)
     (local $old i32) (local $next i32) (local $rec i32) (local $now i32) (local $freq i32) (local $j i32) (local $nowI i64)
+    (local $bits i64) (local $prevBits i64) (local $prevNow i32)
+    (local.set $prevBits (i64.const 0x7FF8000000000001))
     (block $done
       (loop $loop
         (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
@@ -127,18 +139,24 @@
         ;; (truncated, modulo 2^32): a truncated x in [-2^51, 2^51) plus 1.5 * 2^52 is a double in
         ;; [2^52, 2^53), its sign and exponent bits 0x433, whose low 32 bits are x modulo 2^32. Other
         ;; times (rare) take an i64 conversion; one it saturates on (infinite, or 2^63 or more in
-        ;; size) is left to JavaScript: nowI + (2^63 - 1) is then 2^64 - 2 or - 1. NaN gives 0.
+        ;; size) is left to JavaScript: nowI + (2^63 - 1) is then 2^64 - 2 or - 1. NaN gives 0. A run of
+        ;; one time is converted once, as in record.
         (if (local.get $nowsF)
           (then
-            (local.set $nowI (i64.reinterpret_f64 (f64.add (f64.trunc (f64.load (i32.add (local.get $nowsF) (i32.shl (local.get $j) (i32.const 3))))) (f64.const 0x1.8p52))))
-            (if (i64.ne (i64.shr_u (local.get $nowI) (i64.const 52)) (i64.const 0x433))
+            (local.set $bits (i64.load (i32.add (local.get $nowsF) (i32.shl (local.get $j) (i32.const 3)))))
+            (if (i64.ne (local.get $bits) (local.get $prevBits))
               (then
-                (local.set $nowI (i64.trunc_sat_f64_s (f64.load (i32.add (local.get $nowsF) (i32.shl (local.get $j) (i32.const 3))))))
-                (if (i64.ge_u (i64.add (local.get $nowI) (i64.const 0x7FFFFFFFFFFFFFFF)) (i64.const -2))
+                (local.set $nowI (i64.reinterpret_f64 (f64.add (f64.trunc (f64.reinterpret_i64 (local.get $bits))) (f64.const 0x1.8p52))))
+                (if (i64.ne (i64.shr_u (local.get $nowI) (i64.const 52)) (i64.const 0x433))
                   (then
-                    (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (local.get $rec)))
-                    (return (local.get $j))))))
-            (local.set $now (i32.wrap_i64 (local.get $nowI))))
+                    (local.set $nowI (i64.trunc_sat_f64_s (f64.reinterpret_i64 (local.get $bits))))
+                    (if (i64.ge_u (i64.add (local.get $nowI) (i64.const 0x7FFFFFFFFFFFFFFF)) (i64.const -2))
+                      (then
+                        (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (local.get $rec)))
+                        (return (local.get $j))))))
+                (local.set $prevBits (local.get $bits))
+                (local.set $prevNow (i32.wrap_i64 (local.get $nowI)))))
+            (local.set $now (local.get $prevNow)))
           (else (local.set $now (i32.load (i32.add (local.get $nows) (i32.shl (local.get $j) (i32.const 2)))))))
         (local.set $addr (i32.add (local.get $base) (i32.shl (i32.and (local.get $pfn) (i32.const 32767)) (i32.const 2))))
         (local.set $old (i32.load (local.get $addr)))

@@ -99,8 +99,7 @@ for (const mode of ['default', 'precision'] as const) {
     const tsF64 = f.ts;
     console.log(`  Float64Array now: ${tsF64.toFixed(1)} Mrec/s, ${f.ratio!.toFixed(2)} of Uint32Array (pairs: ${f.ratios.map((r) => r.toFixed(2)).join(' ')})`);
     summarize({ what: `record, Float64Array now against Uint32Array, ${pagesLabel}`, ts: tsF64, c: f.c, ratio: f.ratio!, unit: 'Mrec/s', bar: 0.95, against: 'Uint32Array now' });
-    // the same in C, which reads the doubles where they are; ours copies each chunk into the
-    // WebAssembly memory first, a pass that does not overlap the updates
+    // the same in C: what reading 8-byte times instead of 4-byte ones costs a plain loop
     const cRun = (times: string) => runReference('pghot_ref', [mode, String(PAGES), String(ACCESSES), times], /Mrec\/s ([\d.]+)/);
     const cf = await alternate(RUNS, () => cRun('f64') ?? NaN, () => cRun('u32'));
     if (cf.ratio !== null) console.log(`  the C loop with double times: ${cf.ts.toFixed(1)} Mrec/s, ${cf.ratio.toFixed(2)} of its uint32 times (pairs: ${cf.ratios.map((r) => r.toFixed(2)).join(' ')})`);

@@ -19,13 +19,20 @@ declare const WebAssembly: {
 };
 
 type RecordFn = (
-  i: number, count: number, nid: number, end: number, pfns: number, nows: number, table: number,
-  secNode: number, secOff: number, nodeTop: number, hot: number, act: number, fast: number, nowsF: number,
+  i: number, count: number, nid: number, end: number, secNode: number, secOff: number, hot: number, fast: number, f64: number,
 ) => number;
 type Record32Fn = (
   i: number, count: number, nidCmp: number, nidStore: number, end: number, window: number, threshold: number, sticky: number,
-  pfns: number, nows: number, secNode: number, secOff: number, nodeTop: number, hot: number, act: number, fast: number, nowsF: number,
+  secNode: number, secOff: number, hot: number, fast: number, f64: number,
 ) => number;
+/** The fixed addresses record.wat exports (its loops reach these arrays by constant offsets). */
+type Layout = Record<'PFN' | 'NOW' | 'NOW_F64' | 'TABLE' | 'NODE_TOP' | 'ACT' | 'FREE', number>;
+
+/** The fixed addresses, from the module's exported globals. */
+function layoutOf(exports: Record<string, unknown>): Layout {
+  const value = (name: keyof Layout) => (exports[name] as { value: number }).value;
+  return { PFN: value('PFN'), NOW: value('NOW'), NOW_F64: value('NOW_F64'), TABLE: value('TABLE'), NODE_TOP: value('NODE_TOP'), ACT: value('ACT'), FREE: value('FREE') };
+}
 
 /**
  * The record loops in WebAssembly (record.wat), with the store they work on: the records of every
@@ -50,7 +57,7 @@ export class RecordKernel {
   readonly #counter: Int32Array;
   readonly #sectionOff: Uint32Array;
   readonly #sectionFast: Uint32Array;
-  readonly #addr: Readonly<Record<'pfn' | 'now' | 'nowF64' | 'table' | 'secNode' | 'secOff' | 'nodeTop' | 'hot' | 'act' | 'fast', number>>;
+  readonly #addr: Readonly<Record<'secNode' | 'secOff' | 'hot' | 'fast', number>>;
   readonly #end: number;
   readonly #topology: Topology;
   #nextSlot: number;
@@ -62,52 +69,40 @@ export class RecordKernel {
     const sections = topology.sectionNode.length;
     let lowerSections = 0;
     for (const nid of topology.lowerTierNodeIds) lowerSections += topology.sectionsOf(nid).length;
-    const tables = 64 + KERNEL_BATCH * 16 + 8 + 8192 + sections * 11 + 2 * MAX_NUMNODES;
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(RECORD_WASM, 'base64')), {});
+    const layout = layoutOf(instance.exports);
+    const tables = layout.FREE + sections * 11 + 8;
     const total = Math.ceil(tables / 4096) * 4096 + lowerSections * PAGES_PER_SECTION * bytesPerRecord;
     if (total > MAX_MEMORY) return null;
-    return new RecordKernel(topology, total, bytesPerRecord);
+    return new RecordKernel(topology, total, bytesPerRecord, instance.exports, layout);
   }
 
-  private constructor(topology: Topology, total: number, bytesPerRecord: 1 | 4) {
+  private constructor(topology: Topology, total: number, bytesPerRecord: 1 | 4, exports: Record<string, unknown>, fixed: Layout) {
     this.bytesPerRecord = bytesPerRecord;
-    const module = new WebAssembly.Module(Buffer.from(RECORD_WASM, 'base64'));
-    const instance = new WebAssembly.Instance(module, {});
-    this.#memory = instance.exports.memory as WasmMemory;
-    this.#record = instance.exports.record as RecordFn;
-    this.#record32 = instance.exports.record32 as Record32Fn;
+    this.#memory = exports.memory as WasmMemory;
+    this.#record = exports.record as RecordFn;
+    this.#record32 = exports.record32 as Record32Fn;
     this.#memory.grow(Math.ceil(total / 65_536)); // once: views made below stay valid
     const sections = topology.sectionNode.length;
-    let at = 64;
-    const take = (bytes: number, align = 4) => {
-      at = Math.ceil(at / align) * align;
-      const a = at;
-      at += bytes;
+    let at = fixed.FREE;
+    const take = (bytes: number) => {
+      const a = Math.ceil(at / 4) * 4;
+      at = a + bytes;
       return a;
     };
-    this.#addr = {
-      pfn: take(KERNEL_BATCH * 4),
-      now: take(KERNEL_BATCH * 4),
-      nowF64: take(KERNEL_BATCH * 8, 8),
-      table: take(8192),
-      secNode: take(sections * 2),
-      secOff: take(sections * 4),
-      nodeTop: take(MAX_NUMNODES),
-      hot: take(sections),
-      act: take(MAX_NUMNODES),
-      fast: take(sections * 4),
-    };
+    this.#addr = { secNode: take(sections * 2), secOff: take(sections * 4), hot: take(sections), fast: take(sections * 4) };
     this.#nextSlot = Math.ceil(at / 4096) * 4096;
     const buf = this.#memory.buffer;
     this.#counter = new Int32Array(buf, 0, 1);
-    this.pfn = new Uint32Array(buf, this.#addr.pfn, KERNEL_BATCH);
-    this.now = new Uint32Array(buf, this.#addr.now, KERNEL_BATCH);
-    this.nowF64 = new Float64Array(buf, this.#addr.nowF64, KERNEL_BATCH);
-    this.table = new Uint8Array(buf, this.#addr.table, 8192);
+    this.pfn = new Uint32Array(buf, fixed.PFN, KERNEL_BATCH);
+    this.now = new Uint32Array(buf, fixed.NOW, KERNEL_BATCH);
+    this.nowF64 = new Float64Array(buf, fixed.NOW_F64, KERNEL_BATCH);
+    this.table = new Uint8Array(buf, fixed.TABLE, 8192);
     new Int16Array(buf, this.#addr.secNode, sections).set(topology.sectionNode);
     this.#sectionOff = new Uint32Array(buf, this.#addr.secOff, sections);
-    new Uint8Array(buf, this.#addr.nodeTop, MAX_NUMNODES).set(topology.nodeTopTier);
+    new Uint8Array(buf, fixed.NODE_TOP, MAX_NUMNODES).set(topology.nodeTopTier);
     this.sectionHot = new Uint8Array(buf, this.#addr.hot, sections);
-    this.activate = new Uint8Array(buf, this.#addr.act, MAX_NUMNODES);
+    this.activate = new Uint8Array(buf, fixed.ACT, MAX_NUMNODES);
     this.#sectionFast = new Uint32Array(buf, this.#addr.fast, sections);
     this.#end = topology.endPfn;
     this.#topology = topology;
@@ -139,13 +134,13 @@ export class RecordKernel {
    */
   run(i: number, count: number, nid: number, f64: boolean): number {
     const a = this.#addr;
-    return this.#record(i, count, nid, this.#end, a.pfn, a.now, a.table, a.secNode, a.secOff, a.nodeTop, a.hot, a.act, this.#fastFor(nid), f64 ? a.nowF64 : 0);
+    return this.#record(i, count, nid, this.#end, a.secNode, a.secOff, a.hot, this.#fastFor(nid), f64 ? 1 : 0);
   }
 
   /** Precision mode: `nid` for the local check, `nidStore` (NUMA_NO_NODE resolved) for the record. */
   run32(i: number, count: number, nid: number, nidStore: number, windowMs: number, threshold: number, sticky: boolean, f64: boolean): number {
     const a = this.#addr;
-    return this.#record32(i, count, nid, nidStore, this.#end, windowMs, threshold, sticky ? 1 : 0, a.pfn, a.now, a.secNode, a.secOff, a.nodeTop, a.hot, a.act, this.#fastFor(nid), f64 ? a.nowF64 : 0);
+    return this.#record32(i, count, nid, nidStore, this.#end, windowMs, threshold, sticky ? 1 : 0, a.secNode, a.secOff, a.hot, this.#fastFor(nid), f64 ? 1 : 0);
   }
 
   /** The fast-path table for accesses from `nid`: none when `nid` is a lower-tier node (its own pages are local, not recorded). */

@@ -5,7 +5,7 @@
  * Prints Mrec/s, bytes of hotness record per lower-tier page, and the ratio to C (goal >= 0.6).
  */
 import { createPghot, PGHOT_SRC, type PghotMode } from '@pghot/core';
-import { alternate, runReference, summarize } from './summary.js';
+import { alternate, median, runReference, summarize } from './summary.js';
 
 const PAGES = Number(process.env.PGHOT_BENCH_PAGES ?? 4_194_304);
 const ACCESSES = Number(process.env.PGHOT_BENCH_ACCESSES ?? 33_554_432);
@@ -63,6 +63,57 @@ function runTs(mode: PghotMode, pfns: Uint32Array, nows: Uint32Array | Float64Ar
   return { mrecs: pfns.length / seconds / 1e6, bytesPerPage: pghot.storeBytes / PAGES, recorded };
 }
 
+/**
+ * Float64Array against Uint32Array times on one store: in a pass, every other batch takes
+ * Float64Array times and the rest Uint32Array ones (the same values), the next pass the other way
+ * round, so each batch is timed once each way, on the same records, a few milliseconds apart (the
+ * VM's speed drifts by tens of percent between whole runs). One ratio per two passes; medians.
+ * `staged`: each batch is first copied into a reused buffer outside the timer, as a source hands
+ * over the batch it just filled; else the batches are views of the stream, which lives in DRAM.
+ */
+function timeTypes(mode: PghotMode, pfns: Uint32Array, nows: Uint32Array, f64: Float64Array, staged: boolean, pairs: number) {
+  const bufPfn = new Uint32Array(BATCH);
+  const bufU32 = new Uint32Array(BATCH);
+  const bufF64 = new Float64Array(BATCH);
+  const pass = (f64Parity: number): [number, number] => {
+    const pghot = createPghot({
+      mode,
+      topology: { nodes: [{ id: 0, startPfn: 0, pages: LOWER_START, tier: 0, cpus: [0] }, { id: 1, startPfn: LOWER_START, pages: PAGES, tier: 1 }] },
+    });
+    let msF64 = 0;
+    let msU32 = 0;
+    for (let off = 0, b = 0; off < pfns.length; off += BATCH, b++) {
+      const end = Math.min(pfns.length, off + BATCH);
+      const useF64 = b % 2 === f64Parity;
+      let batchPfns = pfns.subarray(off, end);
+      let batchNows: Uint32Array | Float64Array = useF64 ? f64.subarray(off, end) : nows.subarray(off, end);
+      if (staged) {
+        bufPfn.set(batchPfns);
+        batchPfns = bufPfn.subarray(0, end - off);
+        batchNows = useF64 ? (bufF64.set(batchNows), bufF64.subarray(0, end - off)) : (bufU32.set(batchNows), bufU32.subarray(0, end - off));
+      }
+      const t0 = performance.now();
+      pghot.recordAccesses(PGHOT_SRC.hintfaults, batchPfns, 0, batchNows);
+      const ms = performance.now() - t0;
+      if (useF64) msF64 += ms;
+      else msU32 += ms;
+    }
+    return [msF64, msU32];
+  };
+  pass(0); // warm-up
+  const ratios: number[] = [];
+  const f64Rates: number[] = [];
+  const u32Rates: number[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const [f0, u0] = pass(i % 2);
+    const [f1, u1] = pass(1 - (i % 2));
+    ratios.push((u0 + u1) / (f0 + f1));
+    f64Rates.push(pfns.length / (f0 + f1) / 1000);
+    u32Rates.push(pfns.length / (u0 + u1) / 1000);
+  }
+  return { f64: median(f64Rates), u32: median(u32Rates), ratio: median(ratios), ratios };
+}
+
 const lowerTier = PAGES >= 2 ** 28 ? `${PAGES / 2 ** 28} TiB` : `${PAGES / 2 ** 18} GiB`;
 const pagesLabel = PAGES >= 1 << 26 ? `${PAGES / 2 ** 20} Mi pages (${lowerTier} of lower tier)` : `${PAGES / 2 ** 20} Mi pages`;
 console.log(`record path: recordAccesses in batches of ${BATCH}, ${PAGES} lower-tier pages, ${ACCESSES} accesses, ${RUNS} runs each, alternating with C; medians`);
@@ -91,14 +142,16 @@ for (const mode of ['default', 'precision'] as const) {
   );
   summarize({ what: `record, ${mode} mode, ${pagesLabel}`, ts, c: m.c, unit: 'Mrec/s', bar: 0.6, ...(m.ratio !== null ? { ratio: m.ratio } : {}) });
   if (mode === 'default' && process.env.PGHOT_BENCH_F64 !== '0') {
-    // the same stream with Float64Array times (what a source computing ms in floating point sends)
+    // the same stream with Float64Array times (what a source computing ms in floating point sends),
+    // measured twice: batches straight from the 256 MiB stream (the source's array in DRAM) and
+    // batches a source has just filled (copied into a reused buffer before the timer starts)
     const f64 = Float64Array.from(nows);
-    runTs(mode, pfns.subarray(0, Math.min(ACCESSES, 1 << 22)), f64);
-    // alternating with Uint32Array runs too: the drift of the machine cancels in each pair
-    const f = await alternate(RUNS, () => runTs(mode, pfns, f64).mrecs, () => runTs(mode, pfns, nows).mrecs);
-    const tsF64 = f.ts;
-    console.log(`  Float64Array now: ${tsF64.toFixed(1)} Mrec/s, ${f.ratio!.toFixed(2)} of Uint32Array (pairs: ${f.ratios.map((r) => r.toFixed(2)).join(' ')})`);
-    summarize({ what: `record, Float64Array now against Uint32Array, ${pagesLabel}`, ts: tsF64, c: f.c, ratio: f.ratio!, unit: 'Mrec/s', bar: 0.95, against: 'Uint32Array now' });
+    for (const staged of [false, true]) {
+      const f = timeTypes(mode, pfns, nows, f64, staged, RUNS);
+      const from = staged ? "from a source's buffer" : 'from a stream in DRAM';
+      console.log(`  Float64Array now, ${from}: ${f.f64.toFixed(1)} Mrec/s, ${f.ratio.toFixed(2)} of Uint32Array (pairs: ${f.ratios.map((r) => r.toFixed(2)).join(' ')})`);
+      summarize({ what: `record, Float64Array now against Uint32Array, ${from}, ${pagesLabel}`, ts: f.f64, c: f.u32, ratio: f.ratio, unit: 'Mrec/s', bar: 0.95, against: 'Uint32Array now' });
+    }
     // the same in C: what reading 8-byte times instead of 4-byte ones costs a plain loop
     const cRun = (times: string) => runReference('pghot_ref', [mode, String(PAGES), String(ACCESSES), times], /Mrec\/s ([\d.]+)/);
     const cf = await alternate(RUNS, () => cRun('f64') ?? NaN, () => cRun('u32'));

@@ -48,11 +48,16 @@ function makeStream(pages: number, accesses: number): { pfns: Uint32Array; nows:
   return { pfns, nows };
 }
 
-function runTs(mode: PghotMode, pfns: Uint32Array, nows: Uint32Array | Float64Array): { mrecs: number; bytesPerPage: number; recorded: number } {
-  const pghot = createPghot({
+/** The bench's machine: a top-tier node owning the first section, and PAGES of lower tier. */
+function benchPghot(mode: PghotMode) {
+  return createPghot({
     mode,
     topology: { nodes: [{ id: 0, startPfn: 0, pages: LOWER_START, tier: 0, cpus: [0] }, { id: 1, startPfn: LOWER_START, pages: PAGES, tier: 1 }] },
   });
+}
+
+function runTs(mode: PghotMode, pfns: Uint32Array, nows: Uint32Array | Float64Array): { mrecs: number; bytesPerPage: number; recorded: number } {
+  const pghot = benchPghot(mode);
   let recorded = 0;
   const t0 = performance.now();
   for (let off = 0; off < pfns.length; off += BATCH) {
@@ -76,10 +81,7 @@ function timeTypes(mode: PghotMode, pfns: Uint32Array, nows: Uint32Array, f64: F
   const bufU32 = new Uint32Array(BATCH);
   const bufF64 = new Float64Array(BATCH);
   const pass = (f64Parity: number): [number, number] => {
-    const pghot = createPghot({
-      mode,
-      topology: { nodes: [{ id: 0, startPfn: 0, pages: LOWER_START, tier: 0, cpus: [0] }, { id: 1, startPfn: LOWER_START, pages: PAGES, tier: 1 }] },
-    });
+    const pghot = benchPghot(mode);
     let msF64 = 0;
     let msU32 = 0;
     for (let off = 0, b = 0; off < pfns.length; off += BATCH, b++) {
@@ -88,9 +90,11 @@ function timeTypes(mode: PghotMode, pfns: Uint32Array, nows: Uint32Array, f64: F
       let batchPfns = pfns.subarray(off, end);
       let batchNows: Uint32Array | Float64Array = useF64 ? f64.subarray(off, end) : nows.subarray(off, end);
       if (staged) {
+        const buf = useF64 ? bufF64 : bufU32;
         bufPfn.set(batchPfns);
+        buf.set(batchNows);
         batchPfns = bufPfn.subarray(0, end - off);
-        batchNows = useF64 ? (bufF64.set(batchNows), bufF64.subarray(0, end - off)) : (bufU32.set(batchNows), bufU32.subarray(0, end - off));
+        batchNows = buf.subarray(0, end - off);
       }
       const t0 = performance.now();
       pghot.recordAccesses(PGHOT_SRC.hintfaults, batchPfns, 0, batchNows);

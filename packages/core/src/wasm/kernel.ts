@@ -25,13 +25,12 @@ type Record32Fn = (
   i: number, count: number, nidCmp: number, nidStore: number, end: number, window: number, threshold: number, sticky: number,
   secNode: number, secOff: number, hot: number, fast: number, f64: number,
 ) => number;
-/** The fixed addresses record.wat exports (its loops reach these arrays by constant offsets). */
-type Layout = Record<'PFN' | 'NOW' | 'NOW_F64' | 'TABLE' | 'NODE_TOP' | 'ACT' | 'FREE', number>;
+/** The fixed addresses record.wat exports as globals (its loops reach these arrays by constant offsets). */
+const LAYOUT = ['PFN', 'NOW', 'NOW_F64', 'TABLE', 'NODE_TOP', 'ACT', 'FREE'] as const;
+type Layout = Record<(typeof LAYOUT)[number], number>;
 
-/** The fixed addresses, from the module's exported globals. */
 function layoutOf(exports: Record<string, unknown>): Layout {
-  const value = (name: keyof Layout) => (exports[name] as { value: number }).value;
-  return { PFN: value('PFN'), NOW: value('NOW'), NOW_F64: value('NOW_F64'), TABLE: value('TABLE'), NODE_TOP: value('NODE_TOP'), ACT: value('ACT'), FREE: value('FREE') };
+  return Object.fromEntries(LAYOUT.map((name) => [name, (exports[name] as { value: number }).value])) as Layout;
 }
 
 /**

@@ -102,13 +102,18 @@ export function gupsFillWasm({ pages, hot, hotAccessFraction, writeFraction }: G
   const fixedWrite = fixedWriteOf(writeFraction);
   const [hotBelow, hotAll] = below(hotAccessFraction);
   const [writeBelow, writeAll] = below(writeFraction);
+  // views of the chunk's first k accesses, kept while k repeats (the simulator's batches are all
+  // one size): no allocation per batch
+  let viewsOf = -1;
+  let [vpageView, lineView, writeView] = [vpages, lines, writes];
   return (a, n, base, vpage, line, write) => {
     for (let at = 0; at < n; at += CHUNK) {
       const k = Math.min(CHUNK, n - at);
       a = gups(a, k, 0, 4 * CHUNK, 5 * CHUNK, hotBelow, hotAll, base, hot, pages, fixedWrite, writeBelow, writeAll);
-      vpage.set(k === CHUNK ? vpages : vpages.subarray(0, k), at);
-      line.set(k === CHUNK ? lines : lines.subarray(0, k), at);
-      write.set(k === CHUNK ? writes : writes.subarray(0, k), at);
+      if (k !== viewsOf) [viewsOf, vpageView, lineView, writeView] = [k, vpages.subarray(0, k), lines.subarray(0, k), writes.subarray(0, k)];
+      vpage.set(vpageView, at);
+      line.set(lineView, at);
+      write.set(writeView, at);
     }
     return a;
   };

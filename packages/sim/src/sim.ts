@@ -75,6 +75,8 @@ export class Simulation {
   readonly #kernel: ReplayKernel | null;
   /** Each thread's kernel replay, once made (null: its arrays are not all in the kernel's memory). */
   readonly #boundReplay: (BoundReplay | null | undefined)[] = [];
+  /** Each thread's row of the latency matrix, made on first use (not a view per quantum). */
+  readonly #latencyRow: Float64Array[] = [];
   readonly #counts: ReplayCounts = { t: 0, fast: 0, slow: 0, done: 0, device: 0, counted: 0 };
   /** The latency matrix and the top-tier flags by node index, where the kernel reads them. */
   readonly #latency: Float64Array;
@@ -284,7 +286,7 @@ export class Simulation {
     const accessed = mem.accessed;
     const nodeOfSection = mem.nodeOfSection;
     const n = this.machine.nodeCount;
-    const latency = this.machine.latency.subarray(th.nodeIndex * n, th.nodeIndex * n + n);
+    const latency = (this.#latencyRow[th.id] ??= this.machine.latency.subarray(th.nodeIndex * n, th.nodeIndex * n + n));
     const top = this.metrics.topTierByIndex;
     const cpuNs = this.machine.cpuNsPerAccess;
     const faultNs = this.options.hintFaultNs;

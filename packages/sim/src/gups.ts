@@ -102,9 +102,9 @@ export function gupsFillWasm({ pages, hot, hotAccessFraction, writeFraction }: G
   const fixedWrite = fixedWriteOf(writeFraction);
   const [hotBelow, hotAll] = below(hotAccessFraction);
   const [writeBelow, writeAll] = below(writeFraction);
-  // views of the chunk's first k accesses, kept while k repeats (the simulator's batches are all
-  // one size): no allocation per batch
-  let viewsOf = -1;
+  // views of the chunk's first k accesses (at first the whole chunk), made again only when k
+  // changes (the simulator's batches are all one size): no allocation per batch
+  let viewsOf = CHUNK;
   let [vpageView, lineView, writeView] = [vpages, lines, writes];
   return (a, n, base, vpage, line, write) => {
     for (let at = 0; at < n; at += CHUNK) {

@@ -46,6 +46,7 @@ export interface ReplayArrays {
   nodeOfSection: Int8Array;
   /** The thread's row of the latency matrix. */
   latency: Float64Array;
+  /** 1 for a top-tier node, else 0, by node index (the kernel adds it to its fast count). */
   top: Uint8Array;
   /** The oracle counts: total and interval side by side, at 2 (g * threads + tid). */
   counts: Uint32Array;

@@ -21,7 +21,7 @@
     (param $out i32)
     (result i32)
     (local $v i32) (local $pfn i32) (local $ni i32) (local $g i32) (local $a i32)
-    (local $fast i32) (local $slow i32) (local $done i32) (local $device i32) (local $counted i32) (local $left i32)
+    (local $fast i32) (local $done i32) (local $device i32) (local $counted i32) (local $left i32) (local $topTier i32)
     (block $stop
       (loop $next
         (br_if $stop (i32.ge_u (local.get $i) (local.get $len)))
@@ -40,6 +40,7 @@
           (i32.const 1))
         (local.set $done (i32.add (local.get $done) (i32.const 1)))
         (local.set $ni (i32.load8_s (i32.add (local.get $nodeOfSection) (i32.shr_u (local.get $pfn) (local.get $sectionShift)))))
+        (local.set $topTier (i32.load8_u (i32.add (local.get $top) (local.get $ni))))
         ;; the oracles' counts and the heatmap's cells (OracleRecorder.record, HeatmapRecorder.access)
         (local.set $g (i32.add (local.get $base) (local.get $v)))
         (local.set $a (i32.add (local.get $counts)
@@ -53,7 +54,7 @@
         (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
         ;; a lower-tier access counts down its node's monitor; every factor-th counts in its unit
         (if (i32.and (i32.ne (local.get $hmuLeft) (i32.const 0))
-                     (i32.eqz (i32.load8_u (i32.add (local.get $top) (local.get $ni)))))
+                     (i32.eqz (local.get $topTier)))
           (then
             (local.set $device (i32.add (local.get $device) (i32.const 1)))
             (local.set $a (i32.add (local.get $hmuLeft) (i32.shl (local.get $ni) (i32.const 2))))
@@ -65,17 +66,16 @@
                 (local.set $a (i32.add (local.get $hmuCounts) (i32.shl (i32.shr_u (local.get $pfn) (local.get $unitShift)) (i32.const 2))))
                 (i32.store (local.get $a) (i32.add (i32.load (local.get $a)) (i32.const 1)))
                 (local.set $counted (i32.add (local.get $counted) (i32.const 1)))))))
-        ;; the access's time, and fast or slow by the tier of its node
+        ;; the access's time, and fast when its node is top tier ($top holds 0 or 1: no branch); the
+        ;; rest of the accesses done are slow
         (local.set $t (f64.add (local.get $t)
           (f64.add (local.get $cpuNs) (f64.load (i32.add (local.get $latency) (i32.shl (local.get $ni) (i32.const 3)))))))
-        (if (i32.load8_u (i32.add (local.get $top) (local.get $ni)))
-          (then (local.set $fast (i32.add (local.get $fast) (i32.const 1))))
-          (else (local.set $slow (i32.add (local.get $slow) (i32.const 1)))))
+        (local.set $fast (i32.add (local.get $fast) (local.get $topTier)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next)))
     (f64.store (local.get $out) (local.get $t))
     (i32.store offset=8 (local.get $out) (local.get $fast))
-    (i32.store offset=12 (local.get $out) (local.get $slow))
+    (i32.store offset=12 (local.get $out) (i32.sub (local.get $done) (local.get $fast)))
     (i32.store offset=16 (local.get $out) (local.get $done))
     (i32.store offset=20 (local.get $out) (local.get $device))
     (i32.store offset=24 (local.get $out) (local.get $counted))

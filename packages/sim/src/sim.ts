@@ -75,7 +75,7 @@ export class Simulation {
   readonly #kernel: ReplayKernel | null;
   /** Each thread's kernel replay, once made (null: its arrays are not all in the kernel's memory). */
   readonly #boundReplay: (BoundReplay | null | undefined)[] = [];
-  /** Each thread's row of the latency matrix, made on first use (not a view per quantum). */
+  /** Each thread's row of #latency, made on first use (not a view per quantum): the JavaScript replay and the kernel read it. */
   readonly #latencyRow: Float64Array[] = [];
   readonly #counts: ReplayCounts = { t: 0, fast: 0, slow: 0, done: 0, device: 0, counted: 0 };
   /** The latency matrix and the top-tier flags by node index, where the kernel reads them. */
@@ -285,8 +285,7 @@ export class Simulation {
     const headPlus1 = mem.headPlus1;
     const accessed = mem.accessed;
     const nodeOfSection = mem.nodeOfSection;
-    const n = this.machine.nodeCount;
-    const latency = (this.#latencyRow[th.id] ??= this.machine.latency.subarray(th.nodeIndex * n, th.nodeIndex * n + n));
+    const latency = this.#latencyRowOf(th);
     const top = this.metrics.topTierByIndex;
     const cpuNs = this.machine.cpuNsPerAccess;
     const faultNs = this.options.hintFaultNs;
@@ -380,10 +379,14 @@ export class Simulation {
   }
 
   /** The thread's replay in the kernel, made on first use; null without a kernel or with arrays outside it. */
+  #latencyRowOf(th: SimThread): Float64Array {
+    const n = this.machine.nodeCount;
+    return (this.#latencyRow[th.id] ??= this.#latency.subarray(th.nodeIndex * n, th.nodeIndex * n + n));
+  }
+
   #kernelReplay(th: SimThread): BoundReplay | null {
     let bound = this.#boundReplay[th.id];
     if (bound === undefined) {
-      const n = this.machine.nodeCount;
       bound = this.#boundReplay[th.id] =
         this.#kernel?.bind(
           {
@@ -393,7 +396,7 @@ export class Simulation {
             headPlus1: this.mem.headPlus1,
             accessed: this.mem.accessed,
             nodeOfSection: this.mem.nodeOfSection,
-            latency: this.#latency.subarray(th.nodeIndex * n, th.nodeIndex * n + n),
+            latency: this.#latencyRowOf(th),
             top: this.#top,
             hmu: this.hmu,
             counts: this.oracles.counts,

@@ -6,6 +6,7 @@ const code = await runCli(process.argv.slice(2), {
   stderr: (text) => void process.stderr.write(text),
   stdoutIsTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
+  stderrColumns: process.stderr.columns,
   cwd: process.cwd(),
   env: process.env,
 });

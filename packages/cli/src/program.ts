@@ -41,6 +41,8 @@ export interface Io {
   stderr: (text: string) => void;
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
+  /** The terminal's width, when stderr is one (progress lines are cut to it). */
+  stderrColumns?: number | undefined;
   cwd: string;
   env: Record<string, string | undefined>;
 }
@@ -276,7 +278,7 @@ export function createProgram(io: Io): Command {
       const output = resolveOutput(io.cwd, opts.output, file);
       refuseOutputOverInput(output, [sweepFile], '--output');
       const progress = createProgress(io);
-      const result = await runSweep({ file: sweepFile, output, resume: opts.resume === true, cwd: io.cwd, jobs: opts.jobs ?? defaultJobs(io.env), queue: opts.queue, progress: progress?.step, notice: (l) => io.stderr(`${l}\n`) });
+      const result = await runSweep({ file: sweepFile, output, resume: opts.resume === true, cwd: io.cwd, jobs: opts.jobs ?? defaultJobs(io.env), queue: opts.queue, progress: progress?.step, notice: (l) => (progress ? progress.note(l) : io.stderr(`${l}\n`)) });
       progress?.done();
       io.stderr(`pghot sweep: ${result.runs.length} runs in ${path.relative(io.cwd, output) || output} (${result.ran} run now, ${result.resumed} from before)\n`);
       const summary = sweepSummary(result.lines);

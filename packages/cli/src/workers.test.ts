@@ -16,9 +16,11 @@ describe('--jobs: configurations on worker threads', () => {
     writeFileSync(path.join(dir, 'tuned.yaml'), 'name: tuned\nmode: precision\ntunables:\n  freq_threshold: 3\n');
     const argv = (jobs: string, html: string) => ['compare', ...SMALL, '--config', 'tuned.yaml', '--policies', 'pghot,numab2,hemem', '--format', 'json', '--jobs', jobs, '--html', html];
     const serial = await runTestCli(argv('1', 'serial.html'), { cwd: dir });
-    const parallel = await runTestCli(argv('3', 'parallel.html'), { cwd: dir });
+    const parallel = await runTestCli(argv('3', 'parallel.html'), { cwd: dir, stderrIsTTY: true });
     expect([serial.code, parallel.code]).toEqual([0, 0]);
     expect(parallel.stdout).toBe(serial.stdout);
+    // on a terminal, a progress line per run going on: three at once here
+    expect(parallel.stderr).toMatch(/\(0 done\)  ETA [^\n\r]*\n\d\/5 (tuned|pghot|numab2|hemem)  0 %\n\d\/5 (tuned|pghot|numab2|hemem)  0 %/);
     expect(JSON.parse(parallel.stdout).map((r: { name: string }) => r.name)).toEqual(['tuned', 'pghot', 'numab2', 'hemem']);
     expect(readFileSync(path.join(dir, 'parallel.html'), 'utf8')).toBe(readFileSync(path.join(dir, 'serial.html'), 'utf8'));
     // PGHOT_JOBS is the default

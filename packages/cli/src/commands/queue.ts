@@ -58,21 +58,24 @@ export async function runGroupsOnQueue(url: string, sweep: unknown, groups: read
     events.on('error', fail);
   });
   failed.catch(() => {});
-  const total = groups.reduce((n, g) => n + g.configs.length, 0);
-  let done = 0;
-  const labels = new Map<string, string>();
+  // every configuration and each group's baseline, numbered in the order they are submitted
+  const total = groups.reduce((n, g) => n + g.configs.length + 1, 0);
+  const jobs = new Map<string, { index: number; label: string }>();
   events.on('progress', ({ jobId, data }) => {
-    const label = labels.get(jobId);
-    if (label !== undefined && typeof data === 'number') progress?.(done, total, label, data);
+    const job = jobs.get(jobId);
+    if (job !== undefined && typeof data === 'number' && data < 1) progress?.(job.index, total, job.label, data);
   });
   const submit = async (jobId: string, label: string, data: QueueJob): Promise<SimTaskResult> => {
-    labels.set(jobId, label);
+    const index = jobs.size;
+    jobs.set(jobId, { index, label });
     const existing = await queue.getJob(jobId);
     // a job that failed before (its worker died too often) is tried afresh
     if (existing && (await existing.isFailed())) await existing.remove();
     const job = await queue.add(data.config ? 'run' : 'baseline', data, { jobId, attempts: 3, removeOnFail: false, removeOnComplete: false });
     try {
-      return await job.waitUntilFinished(events);
+      const result = await job.waitUntilFinished(events);
+      progress?.(index, total, label, 1);
+      return result;
     } catch (e) {
       // BullMQ gave up on it (its workers died again and again): the sweep stops; --resume tries it afresh
       throw new PghotError(`${label}: failed on the workers (${(e as Error).message}); the job ${jobId} stays in Redis as failed`, { code: 'PGHOT_QUEUE' });
@@ -100,7 +103,6 @@ export async function runGroupsOnQueue(url: string, sweep: unknown, groups: read
           if ('error' in result) rethrow(result.error);
           g.onReport?.(i, applyBaseline((result as { report: RunReport }).report, await baseline));
           await queue.remove(jobId);
-          progress?.(done++, total, c.name, 1);
         }),
       );
       await queue.remove(baselineId);

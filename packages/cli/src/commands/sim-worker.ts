@@ -18,6 +18,7 @@ export default async function simulate(task: SimTask): Promise<SimTaskResult> {
   try {
     const scenario = { ...task.scenario, machine: buildMachine(task.scenario.machineSpec as never) };
     const onProgress = (fraction: number) => task.progress.postMessage(fraction);
+    onProgress(0); // the run shows as going on from its start, not from its first report
     if (task.config === null) return { baseline: summarizeBaseline(await runBaseline(simOptions(scenario, NO_PROMOTION, onProgress))) };
     const config = { ...(await rebuild(task.config.recipe)), name: task.config.name };
     return { report: await runSimulation({ ...simOptions(scenario, config, onProgress), name: config.name, baseline: 'none' }) };

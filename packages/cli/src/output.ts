@@ -2,7 +2,7 @@ import type { RunReport } from '@pghot/sim';
 import type { SamplesReport } from '@pghot/source-hwsample';
 import type { DamonReport } from '@pghot/trace';
 import Table from 'cli-table3';
-import type { sweepSummary } from './commands/sweep.js';
+import type { SweepSummary } from './sweep-summary.js';
 import pc from 'picocolors';
 
 export type Format = 'table' | 'json';
@@ -159,7 +159,7 @@ export function configTable(config: Record<string, unknown>): string {
 }
 
 /** A sweep's summary: the best configuration per machine and workload, then each tunable's effect on the hit ratio. */
-export function sweepTable(summary: ReturnType<typeof sweepSummary>): string {
+export function sweepTable(summary: SweepSummary): string {
   const best = table(['machine / workload', 'best (by estimated time)', 'time ms', 'hit %', 'of'], false);
   for (const b of summary.best) best.push([b.scenario, b.best, b.timeMs.toFixed(1), pct(b.hitRatio), b.configurations]);
   const parts = [best.toString()];

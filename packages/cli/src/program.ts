@@ -28,7 +28,8 @@ import {
 } from './commands/simulate.js';
 import { defaultJobs } from './commands/workers.js';
 import { queueConnection, runQueueWorker } from './commands/queue.js';
-import { resolveOutput, runSweep, sweepSummary } from './commands/sweep.js';
+import { resolveOutput, runSweep } from './commands/sweep.js';
+import { sweepSummary } from './sweep-summary.js';
 import { parseDuration, runLive, type LiveSource } from './commands/live.js';
 import { recordLackey } from './commands/record.js';
 import { compareTable, configTable, damonTable, reportJson, runTable, samplesTable, sweepTable, type Format } from './output.js';
@@ -307,8 +308,8 @@ export function createProgram(io: Io): Command {
 
   program
     .command('report')
-    .description('an HTML report (one self-contained file: charts, hotness heatmaps, the summary table, the configuration) of run, compare or live JSON; or each chart as SVG (--format svg)')
-    .argument('<files...>', 'JSON of `pghot run`, `compare` or `live` (--format json)')
+    .description('an HTML report (one self-contained file: charts, hotness heatmaps, the summary table, the configuration) of run, compare or live JSON, or of sweep results; or each chart as SVG (--format svg)')
+    .argument('<files...>', 'JSON of `pghot run`, `compare` or `live` (--format json), or the JSON lines of `pghot sweep`')
     .addOption(new Option('--format <format>', 'html: one page; svg: one SVG file per chart, rendered without a browser').choices(['html', 'svg'] as const).default('html' as const))
     .option('-o, --output <path>', 'the HTML file, or with --format svg the directory (default: pghot-report.html, pghot-report-svg)')
     .option('--svg <dir>', 'the same as --format svg --output DIR')

@@ -54,7 +54,16 @@ describe('pghot sweep', () => {
     expect(r.code).toBe(0);
     expect(readFileSync(path.join(dir, 'serial.jsonl'), 'utf8')).toBe(full);
     const report = await runTestCli(['report', 'serial.jsonl', '-o', 'sweep.html'], { cwd: dir });
-    expect([report.code, report.stderr]).toEqual([0, 'pghot: report written to sweep.html (36 charts)\n']);
+    expect([report.code, report.stderr]).toEqual([0, 'pghot: report written to sweep.html (37 charts)\n']);
+    // the summary the sweep printed, on the page: the best configuration, and the hit ratio by freq_threshold
+    const summary = JSON.parse((await runTestCli(['sweep', 'grid.yaml', '--resume', '-o', 'serial.jsonl', '--format', 'json'], { cwd: dir })).stdout);
+    const html = readFileSync(path.join(dir, 'sweep.html'), 'utf8');
+    const b = summary.best[0];
+    expect(html).toContain(`<h2>sweep: serial.jsonl</h2>`);
+    expect(html).toContain(`<tr><td>dram+cxl / phase-shift</td><td>${b.best}</td><td class="num">${b.timeMs}</td><td>${(b.hitRatio * 100).toFixed(1)} %</td><td class="num">4</td></tr>`);
+    const [m1, m2] = summary.sensitivity[0].means;
+    expect(html).toContain(`<tr><td>freq_threshold</td><td>1: ${(m1.hitRatio * 100).toFixed(1)} % (2 runs), 2: ${(m2.hitRatio * 100).toFixed(1)} % (2 runs)</td>`);
+    expect(html).toContain('<div class="chart" id="chart-sweep-serial-freq-threshold" data-kind="line" data-series="3"');
   }, 120_000);
 
   it('several scenarios on one pool of threads: each run gets its own scenario\'s baseline, the same bytes as one after the other', async () => {

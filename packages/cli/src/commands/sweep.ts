@@ -6,6 +6,7 @@ import { ioReason, OutputFile } from '@pghot/trace';
 import { cosmiconfig } from 'cosmiconfig';
 import { z } from 'zod';
 import type { StepProgress } from '../progress.js';
+import { runLabel } from '../sweep-summary.js';
 import { runGroupsOnQueue } from './queue.js';
 import { configFromName, fitsWorkers, resolveScenario, resolveSources, runConfigs, type ConfigUnderTest } from './simulate.js';
 import { runGroupsOnWorkers, type ScenarioGroup } from './workers.js';
@@ -87,10 +88,6 @@ export function expandGrid(s: SweepFile): SweepRun[] {
             }
   return runs;
 }
-
-/** A run's label in tables and reports: the policy, its tunables and sources. */
-export const runLabel = (r: Pick<SweepRun, 'policy' | 'sources' | 'tunables'>) =>
-  [r.policy, ...Object.entries(r.tunables).map(([k, v]) => `${k}=${v}`), ...(r.sources ? [`[${r.sources}]`] : [])].join(' ');
 
 /**
  * The results file's finished runs (one JSON line each). A last line without its newline is a run
@@ -217,37 +214,6 @@ export async function runSweep(o: SweepOptions): Promise<{ runs: SweepRun[]; lin
   out.write(`${ordered.join('\n')}\n`);
   out.commit();
   return { runs, lines: ordered.map((l) => JSON.parse(l) as SweepLine), ran, resumed };
-}
-
-/** The best configuration per machine and workload, and how much each tunable moves the hit ratio. */
-export function sweepSummary(lines: readonly SweepLine[]) {
-  const groups = new Map<string, SweepLine[]>();
-  for (const l of lines) {
-    const key = `${l.report.machine.name} / ${l.report.workload.name}`;
-    groups.set(key, [...(groups.get(key) ?? []), l]);
-  }
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const best = [...groups.entries()].map(([scenario, ls]) => {
-    // by estimated time (as compare's *), over the seeds of each configuration
-    const byLabel = new Map<string, SweepLine[]>();
-    for (const l of ls) byLabel.set(runLabel(l.run), [...(byLabel.get(runLabel(l.run)) ?? []), l]);
-    const ranked = [...byLabel.entries()]
-      .map(([label, xs]) => ({ label, seeds: xs.length, timeMs: mean(xs.map((x) => x.report.estimatedTimeNs)) / 1e6, hitRatio: mean(xs.map((x) => x.report.fastTierHitRatio)) }))
-      .sort((a, b) => a.timeMs - b.timeMs || a.label.localeCompare(b.label));
-    return { scenario, best: ranked[0]!.label, timeMs: Number(ranked[0]!.timeMs.toFixed(1)), hitRatio: Number(ranked[0]!.hitRatio.toFixed(6)), configurations: ranked.length };
-  });
-  const tunables = [...new Set(lines.flatMap((l) => Object.keys(l.run.tunables)))].sort();
-  const sensitivity = tunables.map((name) => {
-    const byValue = new Map<number, number[]>();
-    for (const l of lines) {
-      const v = (l.run.tunables as Record<string, number>)[name];
-      if (v !== undefined) byValue.set(v, [...(byValue.get(v) ?? []), l.report.fastTierHitRatio]);
-    }
-    const means = [...byValue.entries()].sort(([a], [b]) => a - b).map(([value, xs]) => ({ value, hitRatio: Number(mean(xs).toFixed(6)), runs: xs.length }));
-    const ratios = means.map((m) => m.hitRatio);
-    return { tunable: name, means, range: Number((Math.max(...ratios) - Math.min(...ratios)).toFixed(6)) };
-  });
-  return { best, sensitivity };
 }
 
 export const resolveOutput = (cwd: string, output: string | undefined, file: string) => path.resolve(cwd, output ?? `${path.basename(file).replace(/\.[^.]+$/, '')}.results.jsonl`);

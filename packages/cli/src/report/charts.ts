@@ -1,4 +1,5 @@
 import type { HeatmapSpace, IntervalPoint, RunEvent, RunReport } from '@pghot/sim';
+import { hitRatioByValue, policyLabel, sweptTunables, type SweepResult } from '../sweep-summary.js';
 import { minMaxDownsample } from './downsample.js';
 
 /** One chart: an ECharts option (plain JSON: the page and the SVG renderer draw the same thing). */
@@ -244,6 +245,30 @@ export function comparisonCharts(reports: readonly RunReport[], prefix: string):
     lineChart(`${prefix}-migrated-mib`, 'Cumulative migrated MiB (promoted + demoted), side by side', 'MiB', reports.map((r) => ({ name: r.name, points: cumulativeMiB(r.series, (p) => p.promotedPages + p.demotedPages) }))),
     lineChart(`${prefix}-overhead`, 'Temperature-source overhead, side by side', 'ms of CPU per s', reports.map((r) => ({ name: r.name, points: perSecond(r.series, (p) => p.sourceOverheadNs / 1e6) }))),
   ];
+}
+
+/**
+ * A sweep's sensitivity: for each tunable it varies, the mean fast-tier hit ratio at each of its
+ * values, over every run (every other setting, workload and seed: the summary table's numbers) and,
+ * when the sweep has more than one, per policy and sources.
+ */
+export function sensitivityCharts(lines: readonly SweepResult[], prefix: string): ChartSpec[] {
+  const policies = [...new Set(lines.map((l) => policyLabel(l.run)))];
+  return sweptTunables(lines).map((tunable) => {
+    const values = hitRatioByValue(lines, tunable).map((m) => m.value);
+    const curve = (ls: readonly SweepResult[]) => {
+      const at = new Map(hitRatioByValue(ls, tunable).map((m) => [m.value, m.hitRatio]));
+      return values.map((v) => at.get(v) ?? null);
+    };
+    const series = [
+      { name: 'every run', data: curve(lines), lineStyle: { width: 3 }, itemStyle: { color: '#212529' } },
+      ...(policies.length > 1 ? policies.map((p) => ({ name: p, data: curve(lines.filter((l) => policyLabel(l.run) === p)), lineStyle: { width: 1.5 } })) : []),
+    ].map((x) => ({ type: 'line', showSymbol: true, connectNulls: true, ...x }));
+    const title = `Fast-tier hit ratio by ${tunable}`;
+    const option = baseOption(title, `the mean over the runs at each value of ${tunable}: every other setting, workload and seed`, 'hit ratio', series.map((x) => x.name));
+    const xAxis = { type: 'category', name: tunable, nameLocation: 'middle', nameGap: 28, data: values.map(String) };
+    return { id: `${prefix}-${slug(tunable)}`, title, kind: 'line', series: series.map((x) => x.name), width: WIDTH, height: HEIGHT, option: { ...option, xAxis, yAxis: { ...(option.yAxis as object), max: 1 }, series } };
+  });
 }
 
 /** A live run's series: what pghot recorded and promoted, per second. */

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { comparisonRows, type ComparisonRows } from '../output.js';
-import { comparisonCharts, liveCharts, runCharts, slug, type ChartSpec, type LiveSeriesPoint } from './charts.js';
+import { sweepSummary, type SweepResult, type SweepSummary } from '../sweep-summary.js';
+import { comparisonCharts, liveCharts, runCharts, sensitivityCharts, slug, type ChartSpec, type LiveSeriesPoint } from './charts.js';
 
 /** The parts of a run report the charts read: checked before anything is drawn. */
 const count = z.number().finite().nonnegative();
@@ -23,6 +24,8 @@ const runSchema = z.looseObject({
   workload: z.looseObject({ name: z.string(), seed: z.number() }),
   tunables: z.record(z.string(), z.number()),
   plugins: z.array(z.string()),
+  estimatedTimeNs: count,
+  fastTierHitRatio: ratio,
   vmstat: z.record(z.string(), z.number()),
   series: z.array(
     z.looseObject({
@@ -51,9 +54,16 @@ const liveSchema = z.looseObject({
   live: z.looseObject({ series: z.array(z.looseObject({ tMs: count, recorded: count, promotedPages: count })) }),
 });
 
-/** A checked input file: the runs of `run`/`compare` JSON, or a `live` report. */
-export type ReportInput = { file: string; kind: 'runs'; runs: RunReport[] } | { file: string; kind: 'live'; live: LiveReport };
+/** A checked input file: the runs of `run`/`compare` JSON or of a sweep's results (with their lines), or a `live` report. */
+export type ReportInput = { file: string; kind: 'runs'; runs: RunReport[]; sweep?: SweepResult[] } | { file: string; kind: 'live'; live: LiveReport };
 export type LiveReport = Record<string, unknown> & { live: Record<string, unknown> & { series: LiveSeriesPoint[] } };
+
+/** A line of a sweep's results: the run's place in the grid, and its report. */
+const sweepLineSchema = z.looseObject({
+  kind: z.literal('sweep-run'),
+  run: z.looseObject({ policy: z.string(), sources: z.string().nullable(), tunables: z.record(z.string(), z.number()) }),
+  report: runSchema,
+});
 
 /** Read a `pghot run`/`compare`/`live` JSON document; anything else is an error naming the file (and the key path). */
 export function readReportInput(file: string): ReportInput {
@@ -73,21 +83,21 @@ export function readReportInput(file: string): ReportInput {
   return fromJson(file, json);
 }
 
-/** A sweep's results (`pghot sweep`): one JSON line per run, each with its report. */
+/** A sweep's results (`pghot sweep`): one JSON line per run, each with its place in the grid and its report. */
 function fromSweepResults(file: string, text: string): ReportInput {
   const lines = text.split('\n').filter((l) => l !== '');
-  const runs = lines.map((line, i) => {
-    let parsed: { kind?: unknown; report?: unknown };
+  const sweep = lines.map((line, i) => {
+    let parsed: unknown;
     try {
-      parsed = JSON.parse(line) as { kind?: unknown; report?: unknown };
+      parsed = JSON.parse(line);
     } catch {
       throw new ConfigError(`${file}:${i + 1}: not a JSON line of a sweep's results`, { code: 'PGHOT_REPORT' });
     }
-    const r = runSchema.safeParse(parsed.report);
-    if (parsed.kind !== 'sweep-run' || !r.success) throw new ConfigError(`${file}:${i + 1}: ${r.success ? 'not a sweep run' : formatIssues(r.error.issues, 'report.')}`, { code: 'PGHOT_REPORT' });
-    return r.data as unknown as RunReport;
+    const r = sweepLineSchema.safeParse(parsed);
+    if (!r.success) throw new ConfigError(`${file}:${i + 1}: ${(parsed as { kind?: unknown })?.kind === 'sweep-run' ? formatIssues(r.error.issues) : 'not a sweep run'}`, { code: 'PGHOT_REPORT' });
+    return r.data as unknown as SweepResult & { report: RunReport };
   });
-  return { file, kind: 'runs', runs };
+  return { file, kind: 'runs', runs: sweep.map((l) => l.report), sweep };
 }
 
 export function fromJson(file: string, json: unknown): ReportInput {
@@ -132,9 +142,17 @@ export interface LiveSection {
   report: LiveReport;
   charts: ChartSpec[];
 }
+/** A sweep's summary: the best configuration per machine and workload, and the hit ratio by each tunable's value. */
+export interface SweepSection {
+  id: string;
+  title: string;
+  summary: SweepSummary;
+  charts: ChartSpec[];
+}
 export interface ReportDocument {
   title: string;
   sources: string[];
+  sweeps: SweepSection[];
   groups: ComparisonGroup[];
   live: LiveSection[];
 }
@@ -146,6 +164,7 @@ export const MAX_RUN_SECTIONS = 12;
 export function buildDocument(inputs: readonly ReportInput[], cwd: string): ReportDocument {
   const groups = new Map<string, RunReport[]>();
   const live: LiveSection[] = [];
+  const sweeps: SweepSection[] = [];
   const used = new Set<string>();
   const unique = (base: string) => {
     let id = base;
@@ -159,6 +178,10 @@ export function buildDocument(inputs: readonly ReportInput[], cwd: string): Repo
       const id = unique(`live-${slug(path.basename(input.file, '.json'))}`);
       live.push({ id, title: `live: ${label(input.file)}`, report: input.live, charts: liveCharts(input.live.live.series, id, 'live') });
       continue;
+    }
+    if (input.sweep) {
+      const id = unique(`sweep-${slug(path.basename(input.file).replace(/\.jsonl$/, ''))}`);
+      sweeps.push({ id, title: `sweep: ${label(input.file)}`, summary: sweepSummary(input.sweep), charts: sensitivityCharts(input.sweep, id) });
     }
     for (const r of input.runs) {
       const key = JSON.stringify([r.machine.name, r.workload.name, r.workload.seed, r.workload.params]);
@@ -182,8 +205,8 @@ export function buildDocument(inputs: readonly ReportInput[], cwd: string): Repo
       }),
     };
   });
-  return { title: 'pghot report', sources: inputs.map((i) => label(i.file)), groups: built, live };
+  return { title: 'pghot report', sources: inputs.map((i) => label(i.file)), sweeps, groups: built, live };
 }
 
 /** Every chart of the document, in page order. */
-export const allCharts = (doc: ReportDocument): ChartSpec[] => [...doc.groups.flatMap((g) => [...g.charts, ...g.runs.flatMap((r) => r.charts)]), ...doc.live.flatMap((l) => l.charts)];
+export const allCharts = (doc: ReportDocument): ChartSpec[] => [...doc.sweeps.flatMap((s) => s.charts), ...doc.groups.flatMap((g) => [...g.charts, ...g.runs.flatMap((r) => r.charts)]), ...doc.live.flatMap((l) => l.charts)];

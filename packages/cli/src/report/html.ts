@@ -2,7 +2,7 @@ import { CORE_VERSION } from '@pghot/core';
 import type { RunReport } from '@pghot/sim';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { allCharts, type ComparisonGroup, type LiveSection, type ReportDocument } from './document.js';
+import { allCharts, type ComparisonGroup, type LiveSection, type ReportDocument, type SweepSection } from './document.js';
 import type { ChartSpec } from './charts.js';
 
 const require = createRequire(import.meta.url);
@@ -63,6 +63,25 @@ function groupHtml(g: ComparisonGroup): string {
   ].join('\n');
 }
 
+const percent = (r: number) => `${(r * 100).toFixed(1)} %`;
+
+function sweepHtml(s: SweepSection): string {
+  const { best, sensitivity } = s.summary;
+  return [
+    `<section id="${s.id}"><h2>${escapeHtml(s.title)}</h2>`,
+    '<p class="caption">The best configuration per machine and workload, by estimated time (the mean over its seeds)</p>',
+    table(['machine / workload', 'best', 'time ms', 'hit ratio', 'of configurations'], best.map((b) => [b.scenario, b.best, b.timeMs, percent(b.hitRatio), b.configurations]), 'summary'),
+    ...(sensitivity.length > 0
+      ? [
+          "<p class=\"caption\">The hit ratio's sensitivity to each tunable: the mean over the runs at each value; the range is the highest mean less the lowest</p>",
+          table(['tunable', 'mean hit ratio by value', 'range (points)'], sensitivity.map((t) => [t.tunable, t.means.map((m) => `${m.value}: ${percent(m.hitRatio)} (${m.runs} runs)`).join(', '), Number((t.range * 100).toFixed(1))]), 'summary'),
+        ]
+      : ['<p class="note">The sweep varies no tunable: no sensitivity to show.</p>']),
+    ...s.charts.map(chartDiv),
+    '</section>',
+  ].join('\n');
+}
+
 function liveHtml(l: LiveSection): string {
   const { live, ...rest } = l.report;
   const { series, ...liveRest } = live;
@@ -91,6 +110,7 @@ export function renderHtml(doc: ReportDocument, generator: string): string {
   const echarts = echartsSource();
   const charts = allCharts(doc);
   const nav = [
+    ...doc.sweeps.map((s) => `<li><a href="#${s.id}">${escapeHtml(s.title)}</a>: the best configurations, and the sensitivity to each tunable</li>`),
     ...doc.groups.map((g) => `<li><a href="#${g.id}">${escapeHtml(g.title)}</a>: ${g.runs.map((r) => `<a href="#${r.id}">${escapeHtml(r.report.name)}</a>`).join(', ')}</li>`),
     ...doc.live.map((l) => `<li><a href="#${l.id}">${escapeHtml(l.title)}</a></li>`),
   ];
@@ -110,6 +130,7 @@ export function renderHtml(doc: ReportDocument, generator: string): string {
 <nav><ul>
 ${nav.join('\n')}
 </ul></nav>
+${doc.sweeps.map(sweepHtml).join('\n')}
 ${doc.groups.map(groupHtml).join('\n')}
 ${doc.live.map(liveHtml).join('\n')}
 <script>${echarts.code}</script>

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runTestCli } from '../test-cli.js';
-import { buildDocument, fromJson } from './document.js';
+import { buildDocument, fromJson, readReportInput } from './document.js';
 import { minMaxDownsample } from './downsample.js';
 import { smallComparison, smallLive } from './test-reports.js';
 
@@ -139,6 +139,26 @@ describe('pghot report', () => {
     expect(doc.groups[0]!.charts[0]!.series).toHaveLength(13 + 1); // every run, and no promotion
   });
 
+  it("summarizes a sweep's results: the best configuration per workload, and the hit ratio by each tunable's value, per policy", () => {
+    const line = (policy: string, freq_threshold: number, hitRatio: number, timeMs: number) =>
+      JSON.stringify({ kind: 'sweep-run', id: `${policy}-${freq_threshold}`, index: 0, run: { machine: 'dram+cxl', workload: 'phase-shift', seed: 1, policy, sources: null, tunables: { freq_threshold } }, report: { ...c.runs[0]!, name: `${policy} freq_threshold=${freq_threshold}`, fastTierHitRatio: hitRatio, estimatedTimeNs: timeMs * 1e6 } });
+    const file = path.join(c.dir, 'grid.results.jsonl');
+    writeFileSync(file, `${[line('pghot', 1, 0.5, 900), line('pghot', 2, 0.7, 800), line('numab2', 1, 0.25, 1000), line('numab2', 2, 0.25, 950)].join('\n')}\n`);
+    const doc = buildDocument([readReportInput(file)], c.dir);
+    expect(doc.sweeps.map((s) => [s.id, s.title])).toEqual([['sweep-grid-results', 'sweep: grid.results.jsonl']]);
+    const { summary, charts } = doc.sweeps[0]!;
+    expect(summary).toEqual({
+      best: [{ scenario: 'dram+cxl / phase-shift', best: 'pghot freq_threshold=2', timeMs: 800, hitRatio: 0.7, configurations: 4 }],
+      sensitivity: [{ tunable: 'freq_threshold', means: [{ value: 1, hitRatio: 0.375, runs: 2 }, { value: 2, hitRatio: 0.475, runs: 2 }], range: 0.1 }],
+    });
+    expect(charts.map((ch) => [ch.id, ch.title, ch.series])).toEqual([['sweep-grid-results-freq-threshold', 'Fast-tier hit ratio by freq_threshold', ['every run', 'pghot', 'numab2']]]);
+    const option = charts[0]!.option as { xAxis: { data: string[] }; series: { name: string; data: number[] }[] };
+    expect(option.xAxis.data).toEqual(['1', '2']);
+    expect(option.series.map((x) => x.data)).toEqual([[0.375, 0.475], [0.5, 0.7], [0.25, 0.25]]);
+    // the runs are drawn as a comparison too; the sweep's charts come first
+    expect(doc.groups[0]!.table.rows).toHaveLength(4);
+  });
+
   it('refuses what it cannot plot with one line and exit 2, and writes nothing', async () => {
     const dir = c.dir;
     writeFileSync(path.join(dir, 'broken.json'), '{"schemaVersion": 1,');
@@ -147,11 +167,14 @@ describe('pghot report', () => {
     writeFileSync(path.join(dir, 'old.json'), JSON.stringify([old]));
     const bad = c.runs.map((r, i) => (i === 1 ? { ...r, series: [{ ...r.series[0], fastTierHitRatio: 2 }] } : r));
     writeFileSync(path.join(dir, 'bad.json'), JSON.stringify(bad));
+    const sweepLine = { kind: 'sweep-run', id: 'x', index: 0, run: { policy: 'pghot', sources: null, tunables: { freq_threshold: 2 } }, report: c.runs[0] };
+    writeFileSync(path.join(dir, 'bad.jsonl'), `${JSON.stringify(sweepLine)}\n${JSON.stringify({ ...sweepLine, run: { ...sweepLine.run, tunables: { freq_threshold: 'two' } } })}\n`);
     const cases: [string[], string][] = [
       [['report', 'broken.json'], `pghot: ${dir}/broken.json: not JSON (Expected double-quoted property name in JSON at position 20): give the output of pghot run, compare or live with --format json\n`],
       [['report', 'samples.json'], `pghot: ${dir}/samples.json: a "samples" report has no time series to plot: give the output of pghot run, compare or live with --format json\n`],
       [['report', 'old.json'], `pghot: ${dir}/old.json: [0]: a run report without "heatmap" (from a pghot older than the report command): run it again\n`],
       [['report', 'bad.json'], `pghot: ${dir}/bad.json: [1].series[0].fastTierHitRatio: Too big: expected number to be <=1\n`],
+      [['report', 'bad.jsonl'], `pghot: ${dir}/bad.jsonl:2: run.tunables.freq_threshold: Invalid input: expected number, received string\n`],
       [['report', 'missing.json'], `pghot: cannot read ${dir}/missing.json: no such file\n`],
       [['report', 'runs.json', '-o', 'runs.json'], `pghot: --output ${dir}/runs.json is the input ${dir}/runs.json: pghot never overwrites an input\n`],
       [['report', 'runs.json', '-o', 'x.html', '--svg', 'd'], 'pghot: --svg DIR and --output both name the output: give one\n'],

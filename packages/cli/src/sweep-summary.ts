@@ -1,0 +1,55 @@
+/** What a sweep's results say at a glance: used by `pghot sweep`'s table and `pghot report`'s page. */
+
+/** What the summary reads of a results line (`pghot sweep`'s JSON lines). */
+export interface SweepResult {
+  run: { policy: string; sources: string | null; tunables: Readonly<Record<string, number | undefined>> };
+  report: { machine: { name: string }; workload: { name: string }; estimatedTimeNs: number; fastTierHitRatio: number };
+}
+
+/** A run's label in tables and reports: the policy, its tunables and sources. */
+export const runLabel = (r: SweepResult['run']) =>
+  [r.policy, ...Object.entries(r.tunables).map(([k, v]) => `${k}=${v}`), ...(r.sources ? [`[${r.sources}]`] : [])].join(' ');
+
+/** The policy and sources of a run: a configuration apart from its tunables. */
+export const policyLabel = (r: SweepResult['run']) => [r.policy, ...(r.sources ? [`[${r.sources}]`] : [])].join(' ');
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+/** The mean fast-tier hit ratio of the runs at each value of `tunable` (runs without it left out), by value. */
+export function hitRatioByValue(lines: readonly SweepResult[], tunable: string): { value: number; hitRatio: number; runs: number }[] {
+  const byValue = new Map<number, number[]>();
+  for (const l of lines) {
+    const v = l.run.tunables[tunable];
+    if (v !== undefined) byValue.set(v, [...(byValue.get(v) ?? []), l.report.fastTierHitRatio]);
+  }
+  return [...byValue.entries()].sort(([a], [b]) => a - b).map(([value, xs]) => ({ value, hitRatio: Number(mean(xs).toFixed(6)), runs: xs.length }));
+}
+
+/** The tunables the sweep varies, by name. */
+export const sweptTunables = (lines: readonly SweepResult[]) => [...new Set(lines.flatMap((l) => Object.keys(l.run.tunables)))].sort();
+
+/** The best configuration per machine and workload, and how much each tunable moves the hit ratio. */
+export function sweepSummary(lines: readonly SweepResult[]) {
+  const groups = new Map<string, SweepResult[]>();
+  for (const l of lines) {
+    const key = `${l.report.machine.name} / ${l.report.workload.name}`;
+    groups.set(key, [...(groups.get(key) ?? []), l]);
+  }
+  const best = [...groups.entries()].map(([scenario, ls]) => {
+    // by estimated time (as compare's *), over the seeds of each configuration
+    const byLabel = new Map<string, SweepResult[]>();
+    for (const l of ls) byLabel.set(runLabel(l.run), [...(byLabel.get(runLabel(l.run)) ?? []), l]);
+    const ranked = [...byLabel.entries()]
+      .map(([label, xs]) => ({ label, seeds: xs.length, timeMs: mean(xs.map((x) => x.report.estimatedTimeNs)) / 1e6, hitRatio: mean(xs.map((x) => x.report.fastTierHitRatio)) }))
+      .sort((a, b) => a.timeMs - b.timeMs || a.label.localeCompare(b.label));
+    return { scenario, best: ranked[0]!.label, timeMs: Number(ranked[0]!.timeMs.toFixed(1)), hitRatio: Number(ranked[0]!.hitRatio.toFixed(6)), configurations: ranked.length };
+  });
+  const sensitivity = sweptTunables(lines).map((name) => {
+    const means = hitRatioByValue(lines, name);
+    const ratios = means.map((m) => m.hitRatio);
+    return { tunable: name, means, range: Number((Math.max(...ratios) - Math.min(...ratios)).toFixed(6)) };
+  });
+  return { best, sensitivity };
+}
+
+export type SweepSummary = ReturnType<typeof sweepSummary>;

@@ -31,7 +31,7 @@ export function createProgress(io: Io, clock: () => number = () => performance.n
   const width = Math.max(20, (io.stderrColumns || 80) - 1); // 0: a terminal that did not say
   const start = clock();
   const fractions: number[] = [];
-  const running = new Map<number, string>(); // index → label, in the order the runs started
+  const running = new Map<number, string>(); // the runs going on: index → label
   let total = 0;
   let drawn = 0; // lines on the terminal now
   let lastDraw = -Infinity;
@@ -41,9 +41,9 @@ export function createProgress(io: Io, clock: () => number = () => performance.n
     const finished = fractions.filter((f) => f === 1).length;
     const overall = fractions.reduce((a, f) => a + (f ?? 0), 0) / total;
     const elapsed = (clock() - start) / 1000;
-    const status = `(${finished} done)  ETA ${overall > 0.01 ? duration((elapsed * (1 - overall)) / overall) : '…'}`;
+    const eta = `ETA ${overall > 0.01 ? duration((elapsed * (1 - overall)) / overall) : '…'}`;
     const runs = [...running].sort(([a], [b]) => a - b).map(([i, label]) => `${i + 1}/${total} ${label}  ${((fractions[i] ?? 0) * 100).toFixed(0)} %`);
-    const all = runs.length === 0 ? [`${finished}/${total} done  ${status.slice(status.indexOf('ETA'))}`] : [`${runs[0]}  ${status}`, ...runs.slice(1)];
+    const all = runs.length === 0 ? [`${finished}/${total} done  ${eta}`] : [`${runs[0]}  (${finished} done)  ${eta}`, ...runs.slice(1)];
     return all.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l));
   };
   const draw = () => {
@@ -57,13 +57,18 @@ export function createProgress(io: Io, clock: () => number = () => performance.n
       total = n;
       if (fractions[index] === 1) return; // a late report of a finished run (from a queue's events)
       fractions[index] = fraction;
-      const changed = fraction === 1 ? running.delete(index) : !running.has(index) && running.set(index, label) !== undefined;
+      let changed: boolean; // a run started or ended: always drawn
+      if (fraction === 1) changed = running.delete(index);
+      else {
+        changed = !running.has(index);
+        running.set(index, label);
+      }
       if (changed || clock() - lastDraw >= REDRAW_MS) draw();
     },
     note(line) {
       io.stderr(`${clear()}${line}\n`);
       drawn = 0;
-      if (running.size > 0 || fractions.length > 0) draw();
+      if (fractions.length > 0) draw();
     },
     done() {
       if (drawn > 0) io.stderr(clear());

@@ -28,7 +28,7 @@ describe('progress on a terminal: a line per run going on', () => {
     p.step(0, 4, 'pghot', 1);
     expect(t.writes[3]).toBe(`${UP1_CLEAR}2/4 numab2  0 %  (1 done)  ETA 12 s`);
     p.step(1, 4, 'numab2', 1);
-    expect(t.writes[4]).toBe('\r\u001b[J2/4 done  ETA 4 s');
+    expect(t.writes[4]).toBe('\r\u001b[J2 of 4 done  ETA 4 s');
     p.done();
     expect(t.writes[5]).toBe('\r\u001b[J');
     expect(t.writes).toHaveLength(6);

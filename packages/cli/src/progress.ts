@@ -43,7 +43,7 @@ export function createProgress(io: Io, clock: () => number = () => performance.n
     const elapsed = (clock() - start) / 1000;
     const eta = `ETA ${overall > 0.01 ? duration((elapsed * (1 - overall)) / overall) : '…'}`;
     const runs = [...running].sort(([a], [b]) => a - b).map(([i, label]) => `${i + 1}/${total} ${label}  ${((fractions[i] ?? 0) * 100).toFixed(0)} %`);
-    const all = runs.length === 0 ? [`${finished}/${total} done  ${eta}`] : [`${runs[0]}  (${finished} done)  ${eta}`, ...runs.slice(1)];
+    const all = runs.length === 0 ? [`${finished} of ${total} done  ${eta}`] : [`${runs[0]}  (${finished} done)  ${eta}`, ...runs.slice(1)];
     return all.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l));
   };
   const draw = () => {

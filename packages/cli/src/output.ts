@@ -9,7 +9,7 @@ export type Format = 'table' | 'json';
 
 const ms = (ns: number) => (ns / 1e6).toFixed(1);
 const r4 = (x: number) => x.toFixed(4);
-const pct = (x: number) => (x * 100).toFixed(1);
+export const pct = (x: number) => (x * 100).toFixed(1);
 const orDash = (x: number | null, f: (v: number) => string) => (x === null ? '-' : f(x));
 
 function table(head: string[], color: boolean): Table.Table {

@@ -25,9 +25,6 @@ export function hitRatioByValue(lines: readonly SweepResult[], tunable: string):
   return [...byValue.entries()].sort(([a], [b]) => a - b).map(([value, xs]) => ({ value, hitRatio: Number(mean(xs).toFixed(6)), runs: xs.length }));
 }
 
-/** The tunables the sweep varies, by name. */
-export const sweptTunables = (lines: readonly SweepResult[]) => [...new Set(lines.flatMap((l) => Object.keys(l.run.tunables)))].sort();
-
 /** The best configuration per machine and workload, and how much each tunable moves the hit ratio. */
 export function sweepSummary(lines: readonly SweepResult[]) {
   const groups = new Map<string, SweepResult[]>();
@@ -44,7 +41,8 @@ export function sweepSummary(lines: readonly SweepResult[]) {
       .sort((a, b) => a.timeMs - b.timeMs || a.label.localeCompare(b.label));
     return { scenario, best: ranked[0]!.label, timeMs: Number(ranked[0]!.timeMs.toFixed(1)), hitRatio: Number(ranked[0]!.hitRatio.toFixed(6)), configurations: ranked.length };
   });
-  const sensitivity = sweptTunables(lines).map((name) => {
+  const tunables = [...new Set(lines.flatMap((l) => Object.keys(l.run.tunables)))].sort();
+  const sensitivity = tunables.map((name) => {
     const means = hitRatioByValue(lines, name);
     const ratios = means.map((m) => m.hitRatio);
     return { tunable: name, means, range: Number((Math.max(...ratios) - Math.min(...ratios)).toFixed(6)) };

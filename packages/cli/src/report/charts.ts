@@ -1,5 +1,5 @@
 import type { HeatmapSpace, IntervalPoint, RunEvent, RunReport } from '@pghot/sim';
-import { hitRatioByValue, policyLabel, sweptTunables, type SweepResult } from '../sweep-summary.js';
+import { hitRatioByValue, policyLabel, type SweepResult, type SweepSummary } from '../sweep-summary.js';
 import { minMaxDownsample } from './downsample.js';
 
 /** One chart: an ECharts option (plain JSON: the page and the SVG renderer draw the same thing). */
@@ -249,19 +249,19 @@ export function comparisonCharts(reports: readonly RunReport[], prefix: string):
 
 /**
  * A sweep's sensitivity: for each tunable it varies, the mean fast-tier hit ratio at each of its
- * values, over every run (every other setting, workload and seed: the summary table's numbers) and,
+ * values, over every run (the summary's `sensitivity`: every other setting, workload and seed) and,
  * when the sweep has more than one, per policy and sources.
  */
-export function sensitivityCharts(lines: readonly SweepResult[], prefix: string): ChartSpec[] {
+export function sensitivityCharts(lines: readonly SweepResult[], sensitivity: SweepSummary['sensitivity'], prefix: string): ChartSpec[] {
   const policies = [...new Set(lines.map((l) => policyLabel(l.run)))];
-  return sweptTunables(lines).map((tunable) => {
-    const values = hitRatioByValue(lines, tunable).map((m) => m.value);
+  return sensitivity.map(({ tunable, means }) => {
+    const values = means.map((m) => m.value);
     const curve = (ls: readonly SweepResult[]) => {
       const at = new Map(hitRatioByValue(ls, tunable).map((m) => [m.value, m.hitRatio]));
       return values.map((v) => at.get(v) ?? null);
     };
     const series = [
-      { name: 'every run', data: curve(lines), lineStyle: { width: 3 }, itemStyle: { color: '#212529' } },
+      { name: 'every run', data: means.map((m) => m.hitRatio), lineStyle: { width: 3 }, itemStyle: { color: '#212529' } },
       ...(policies.length > 1 ? policies.map((p) => ({ name: p, data: curve(lines.filter((l) => policyLabel(l.run) === p)), lineStyle: { width: 1.5 } })) : []),
     ].map((x) => ({ type: 'line', showSymbol: true, connectNulls: true, ...x }));
     const title = `Fast-tier hit ratio by ${tunable}`;

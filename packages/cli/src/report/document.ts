@@ -181,7 +181,8 @@ export function buildDocument(inputs: readonly ReportInput[], cwd: string): Repo
     }
     if (input.sweep) {
       const id = unique(`sweep-${slug(path.basename(input.file).replace(/\.jsonl$/, ''))}`);
-      sweeps.push({ id, title: `sweep: ${label(input.file)}`, summary: sweepSummary(input.sweep), charts: sensitivityCharts(input.sweep, id) });
+      const summary = sweepSummary(input.sweep);
+      sweeps.push({ id, title: `sweep: ${label(input.file)}`, summary, charts: sensitivityCharts(input.sweep, summary.sensitivity, id) });
     }
     for (const r of input.runs) {
       const key = JSON.stringify([r.machine.name, r.workload.name, r.workload.seed, r.workload.params]);

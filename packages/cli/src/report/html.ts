@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { allCharts, type ComparisonGroup, type LiveSection, type ReportDocument, type SweepSection } from './document.js';
 import type { ChartSpec } from './charts.js';
+import { pct } from '../output.js';
 
 const require = createRequire(import.meta.url);
 
@@ -63,18 +64,16 @@ function groupHtml(g: ComparisonGroup): string {
   ].join('\n');
 }
 
-const percent = (r: number) => `${(r * 100).toFixed(1)} %`;
-
 function sweepHtml(s: SweepSection): string {
   const { best, sensitivity } = s.summary;
   return [
     `<section id="${s.id}"><h2>${escapeHtml(s.title)}</h2>`,
     '<p class="caption">The best configuration per machine and workload, by estimated time (the mean over its seeds)</p>',
-    table(['machine / workload', 'best', 'time ms', 'hit ratio', 'of configurations'], best.map((b) => [b.scenario, b.best, b.timeMs, percent(b.hitRatio), b.configurations]), 'summary'),
+    table(['machine / workload', 'best', 'time ms', 'hit ratio', 'of configurations'], best.map((b) => [b.scenario, b.best, b.timeMs, `${pct(b.hitRatio)} %`, b.configurations]), 'summary'),
     ...(sensitivity.length > 0
       ? [
           "<p class=\"caption\">The hit ratio's sensitivity to each tunable: the mean over the runs at each value; the range is the highest mean less the lowest</p>",
-          table(['tunable', 'mean hit ratio by value', 'range (points)'], sensitivity.map((t) => [t.tunable, t.means.map((m) => `${m.value}: ${percent(m.hitRatio)} (${m.runs} runs)`).join(', '), Number((t.range * 100).toFixed(1))]), 'summary'),
+          table(['tunable', 'mean hit ratio by value', 'range (points)'], sensitivity.map((t) => [t.tunable, t.means.map((m) => `${m.value}: ${pct(m.hitRatio)} % (${m.runs} runs)`).join(', '), Number((t.range * 100).toFixed(1))]), 'summary'),
         ]
       : ['<p class="note">The sweep varies no tunable: no sensitivity to show.</p>']),
     ...s.charts.map(chartDiv),

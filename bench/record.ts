@@ -73,10 +73,12 @@ function runTs(mode: PghotMode, pfns: Uint32Array, nows: Uint32Array | Float64Ar
  * Float64Array times and the rest Uint32Array ones (the same values), the next pass the other way
  * round, so each batch is timed once each way, on the same records, a few milliseconds apart (the
  * VM's speed drifts by tens of percent between whole runs). One ratio per two passes; medians.
- * `staged`: each batch is first copied into a reused buffer outside the timer, as a source hands
- * over the batch it just filled; else the batches are views of the stream, which lives in DRAM.
+ * `from`: 'stream', the batches are views of the stream, which lives in DRAM; 'copy', each batch is
+ * first copied into a reused buffer outside the timer, as a source hands over the batch it has just
+ * filled; 'buffer', the source fills the engine's recordBuffer() outside the timer, 4,096 accesses
+ * at a time, and each is recorded where it lies (no copy on either side).
  */
-function timeTypes(mode: PghotMode, pfns: Uint32Array, nows: Uint32Array, f64: Float64Array, staged: boolean, pairs: number) {
+function timeTypes(mode: PghotMode, pfns: Uint32Array, nows: Uint32Array, f64: Float64Array, from: 'stream' | 'copy' | 'buffer', pairs: number) {
   const bufPfn = new Uint32Array(BATCH);
   const bufU32 = new Uint32Array(BATCH);
   const bufF64 = new Float64Array(BATCH);
@@ -89,16 +91,30 @@ function timeTypes(mode: PghotMode, pfns: Uint32Array, nows: Uint32Array, f64: F
       const useF64 = b % 2 === f64Parity;
       let batchPfns = pfns.subarray(off, end);
       let batchNows: Uint32Array | Float64Array = useF64 ? f64.subarray(off, end) : nows.subarray(off, end);
-      if (staged) {
-        const buf = useF64 ? bufF64 : bufU32;
-        bufPfn.set(batchPfns);
-        buf.set(batchNows);
-        batchPfns = bufPfn.subarray(0, end - off);
-        batchNows = buf.subarray(0, end - off);
+      let ms = 0;
+      if (from === 'buffer') {
+        const buf = pghot.recordBuffer();
+        const bufNows = useF64 ? buf.nowF64 : buf.now;
+        for (let at = 0; at < batchPfns.length; at += buf.length) {
+          const n = Math.min(buf.length, batchPfns.length - at);
+          buf.pfn.set(batchPfns.subarray(at, at + n));
+          bufNows.set(batchNows.subarray(at, at + n));
+          const t0 = performance.now();
+          pghot.recordAccesses(PGHOT_SRC.hintfaults, buf.pfn, 0, bufNows, n);
+          ms += performance.now() - t0;
+        }
+      } else {
+        if (from === 'copy') {
+          const buf = useF64 ? bufF64 : bufU32;
+          bufPfn.set(batchPfns);
+          buf.set(batchNows);
+          batchPfns = bufPfn.subarray(0, end - off);
+          batchNows = buf.subarray(0, end - off);
+        }
+        const t0 = performance.now();
+        pghot.recordAccesses(PGHOT_SRC.hintfaults, batchPfns, 0, batchNows);
+        ms = performance.now() - t0;
       }
-      const t0 = performance.now();
-      pghot.recordAccesses(PGHOT_SRC.hintfaults, batchPfns, 0, batchNows);
-      const ms = performance.now() - t0;
       if (useF64) msF64 += ms;
       else msU32 += ms;
     }
@@ -150,11 +166,11 @@ for (const mode of ['default', 'precision'] as const) {
     // measured twice: batches straight from the 256 MiB stream (the source's array in DRAM) and
     // batches a source has just filled (copied into a reused buffer before the timer starts)
     const f64 = Float64Array.from(nows);
-    for (const staged of [false, true]) {
-      const f = timeTypes(mode, pfns, nows, f64, staged, RUNS);
-      const from = staged ? "from a source's buffer" : 'from a stream in DRAM';
-      console.log(`  Float64Array now, ${from}: ${f.f64.toFixed(1)} Mrec/s, ${f.ratio.toFixed(2)} of Uint32Array (pairs: ${f.ratios.map((r) => r.toFixed(2)).join(' ')})`);
-      summarize({ what: `record, Float64Array now against Uint32Array, ${from}, ${pagesLabel}`, ts: f.f64, c: f.u32, ratio: f.ratio, unit: 'Mrec/s', bar: 0.95, against: 'Uint32Array now' });
+    const rows = { stream: 'from a stream in DRAM', copy: "from a source's buffer", buffer: 'filled in recordBuffer()' } as const;
+    for (const from of ['stream', 'copy', 'buffer'] as const) {
+      const f = timeTypes(mode, pfns, nows, f64, from, RUNS);
+      console.log(`  Float64Array now, ${rows[from]}: ${f.f64.toFixed(1)} Mrec/s, ${f.ratio.toFixed(2)} of Uint32Array (pairs: ${f.ratios.map((r) => r.toFixed(2)).join(' ')})`);
+      summarize({ what: `record, Float64Array now against Uint32Array, ${rows[from]}, ${pagesLabel}`, ts: f.f64, c: f.u32, ratio: f.ratio, unit: 'Mrec/s', bar: 0.95, against: 'Uint32Array now' });
     }
     // the same in C: what reading 8-byte times instead of 4-byte ones costs a plain loop
     const cRun = (times: string) => runReference('pghot_ref', [mode, String(PAGES), String(ACCESSES), times], /Mrec\/s ([\d.]+)/);

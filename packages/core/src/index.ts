@@ -52,7 +52,7 @@ export {
 export type { MemoryModel, NodeCapacity } from './memory.js';
 export { PromotionRateLimiter, Verdict, THRESHOLD_PERIOD_MS } from './ratelimit.js';
 export type { KmigratedPassResult } from './kmigrated.js';
-export { Pghot, createPghot, type CreatePghotOptions, type RecordView, type SourceInfo } from './pghot.js';
+export { Pghot, createPghot, type CreatePghotOptions, type RecordBuffer, type RecordView, type SourceInfo } from './pghot.js';
 export { dryRunBackend, createDryRunEngine, STANDIN_TOPOLOGY, type DryRunBackend, type DryRunBatch, type DryRunEngineOptions } from './dry-run.js';
 export {
   CAPABILITIES,

@@ -47,6 +47,17 @@ export interface RecordView {
   ready: boolean;
 }
 
+/** recordBuffer(): a batch a source fills in place (see there). */
+export interface RecordBuffer {
+  /** Accesses it holds: 4096. */
+  readonly length: number;
+  readonly pfn: Uint32Array;
+  /** Times as unsigned 32-bit values. */
+  readonly now: Uint32Array;
+  /** Times as doubles (converted as ToUint32 does, as the record loops read them). */
+  readonly nowF64: Float64Array;
+}
+
 export interface SourceInfo {
   name: string;
   id: number;
@@ -104,6 +115,8 @@ export class Pghot {
   // Stryker disable next-line BooleanLiteral: set before every record loop
   #trackHot = false;
   readonly #single = new Float64Array(1);
+  /** recordBuffer(): the kernel's scratch arrays, or arrays of the same size when there is no kernel. */
+  readonly #buffer: RecordBuffer;
   /** Default-mode update table: next = table[(bucket of now) << 8 | old], for #defaultTableKey. */
   readonly #defaultUpdate: Uint8Array;
   // Stryker disable next-line UnaryOperator: any value no tunables produce
@@ -142,6 +155,13 @@ export class Pghot {
     this.#nodeOnline = this.topology.nodeOnline;
     this.#mem = this.memory;
     this.#kernel = RecordKernel.create(this.topology, mode);
+    const k = this.#kernel;
+    this.#buffer = Object.freeze({
+      length: KERNEL_BATCH,
+      pfn: k?.pfn ?? new Uint32Array(KERNEL_BATCH),
+      now: k?.now ?? new Uint32Array(KERNEL_BATCH),
+      nowF64: k?.nowF64 ?? new Float64Array(KERNEL_BATCH),
+    });
     this.activate = this.#kernel?.activate ?? new Uint8Array(MAX_NUMNODES);
     this.#defaultUpdate = this.#kernel?.table ?? new Uint8Array(32 * 256);
     this.#store8 = this.#precise ? null : new DefaultStore(this.topology, this.#kernel);
@@ -285,6 +305,17 @@ export class Pghot {
     return this.#filteredBatch(src, pfns, nids, nows, count);
   }
 
+  /**
+   * Arrays a source can fill in place and hand to recordAccesses with no copy: in the WebAssembly
+   * kernel's memory, they are the very arrays its loops read. Fill `pfn` and one of `now` or
+   * `nowF64` (up to `length` accesses), then call `recordAccesses(src, buf.pfn, nid, buf.now or
+   * buf.nowF64, count)` before anything else records: every engine has one buffer, and any batch
+   * that is not already in it is copied into it. Other arrays still work as before (copied).
+   */
+  recordBuffer(): RecordBuffer {
+    return this.#buffer;
+  }
+
   #filteredBatch(src: number, pfns: ArrayLike<number>, nids: ArrayLike<number> | number, nows: ArrayLike<number> | number, count: number): number {
     // Stryker disable next-line EqualityOperator: growing at equal size only allocates more
     if (this.#batchPfn.length < count) {
@@ -410,9 +441,12 @@ export class Pghot {
     const t = this.tunables;
     // precision mode: an invalid nid records nothing and is not counted (pghot_nid_valid)
     if (this.#precise && !this.#nidValid(nid)) return (loopCounted = 0);
-    k.pfn.set(pfns.subarray(start, end));
+    // a batch filled in recordBuffer() is in place already (then start is 0: it holds one chunk)
+    if (pfns !== k.pfn) k.pfn.set(pfns.subarray(start, end));
     let f64 = false;
     if (typeof nows === 'number') k.now.fill(nows);
+    else if (nows === k.now) f64 = false;
+    else if (nows === k.nowF64) f64 = true;
     else if (nows instanceof Uint32Array) k.now.set(nows.subarray(start, end));
     else if (nows instanceof Float64Array) {
       // a same-type copy (set() across element types is slow); the record loops convert each time

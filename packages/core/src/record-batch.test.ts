@@ -183,7 +183,7 @@ describe('batches through the record loops against a plain model of the kernel r
         fc.boolean(),
         fc.array(fc.record({ pfn: fc.constantFrom(...PFNS.filter((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32)), dt: fc.integer({ min: 0, max: 2_500 }) }), { minLength: 1, maxLength: 60 }),
         fc.constantFrom(...NIDS),
-        fc.constantFrom('u32' as const, 'f64' as const, 'array' as const, 'scalar' as const),
+        fc.constantFrom('u32' as const, 'f64' as const, 'array' as const, 'scalar' as const, 'buffer-u32' as const, 'buffer-f64' as const),
         (mode, sticky, list, nid, nowKind) => {
           const m: Machine = { mode, sticky, threshold: 2, memory: false, trackHot: false, filter: false, scalarNid: true, scalarNow: nowKind === 'scalar', typedPfns: true };
           const accesses = list.map((a) => ({ ...a, nid, keep: true }));
@@ -192,8 +192,18 @@ describe('batches through the record loops against a plain model of the kernel r
           const want = model(m, accesses, (i) => (m.scalarNow ? times[0]! : times[i]!), () => nid, null);
           const p = engineFor(m, null, []);
           expect(p.accelerated).toBe(true);
-          const nows = nowKind === 'u32' ? Uint32Array.from(times) : nowKind === 'f64' ? Float64Array.from(times) : nowKind === 'array' ? times : times[0]!;
-          expect(p.recordAccesses(HF, Uint32Array.from(accesses.map((a) => a.pfn)), nid, nows)).toBe(want.recorded);
+          const pfns = accesses.map((a) => a.pfn);
+          if (nowKind === 'buffer-u32' || nowKind === 'buffer-f64') {
+            // filled in place: the kernel reads the very arrays
+            const buf = p.recordBuffer();
+            buf.pfn.set(pfns);
+            const nows = nowKind === 'buffer-u32' ? buf.now : buf.nowF64;
+            nows.set(times);
+            expect(p.recordAccesses(HF, buf.pfn, nid, nows, pfns.length)).toBe(want.recorded);
+          } else {
+            const nows = nowKind === 'u32' ? Uint32Array.from(times) : nowKind === 'f64' ? Float64Array.from(times) : nowKind === 'array' ? times : times[0]!;
+            expect(p.recordAccesses(HF, Uint32Array.from(pfns), nid, nows)).toBe(want.recorded);
+          }
           expect(p.vmstat().pghot_recorded_hintfaults).toBe(want.counted);
           for (const a of accesses) expect(p.rawRecord(a.pfn)).toBe(want.records.get(a.pfn) ?? 0);
           for (let n = 0; n < 4; n++) expect(p.activate[n]).toBe(want.activated.has(n) ? 1 : 0);
@@ -281,5 +291,33 @@ describe('batches through the record loops against a plain model of the kernel r
       }),
       { seed: 20261206, numRuns: 300 },
     );
+  });
+
+  it('recordBuffer: the kernel\'s own scratch (4096 accesses, the same arrays every call); any other batch is copied over it, and without the kernel the buffer records the same', () => {
+    const accelerated = createPghot({ topology: TOPOLOGY, tunables: { freq_threshold: 2 } });
+    const buf = accelerated.recordBuffer();
+    expect(buf).toBe(accelerated.recordBuffer());
+    expect([buf.length, buf.pfn.length, buf.now.length, buf.nowF64.length]).toEqual([4096, 4096, 4096, 4096]);
+    // the pages of the kernel's memory: the same ArrayBuffer as the records
+    expect(buf.pfn.buffer).toBe(buf.nowF64.buffer);
+    buf.pfn.set([CXL_START, CXL_START, CXL_START + 1]);
+    buf.nowF64.set([10_000.5, 10_100, 10_200]);
+    expect(accelerated.recordAccesses(HF, buf.pfn, 0, buf.nowF64, 3)).toBe(3);
+    expect(accelerated.rawRecord(CXL_START)).toBe(updateDefaultRecord(updateDefaultRecord(0, 10_000, 3000, 2, false), 10_100, 3000, 2, false));
+    expect(accelerated.rawRecord(CXL_START + 1)).toBe(updateDefaultRecord(0, 10_200, 3000, 2, false));
+    // a batch from other arrays goes through the same scratch: fill and record with nothing between
+    accelerated.recordAccesses(HF, Uint32Array.of(CXL_START + 2), 0, 10_300);
+    expect(buf.pfn[0]).toBe(CXL_START + 2);
+
+    // a pagesHot tap keeps batches in the JavaScript loop: the buffer is then plain arrays, read as given
+    const hot: number[] = [];
+    const tracked = createPghot({ topology: TOPOLOGY, mode: 'precision', tunables: { freq_threshold: 2 } });
+    tracked.hooks.pagesHot.tap('test', (b) => void hot.push(...b.pfn.subarray(0, b.length)));
+    const plain = tracked.recordBuffer();
+    plain.pfn.set([CXL_START, CXL_START]);
+    plain.now.set([20_000, 20_001]);
+    expect(tracked.recordAccesses(HF, plain.pfn, 0, plain.now, 2)).toBe(2);
+    expect(tracked.rawRecord(CXL_START)).toBe(updatePrecisionRecord(updatePrecisionRecord(0, 0, 20_000, 5000, 2, false), 0, 20_001, 5000, 2, false) >>> 0);
+    expect(hot).toEqual([CXL_START]);
   });
 });

@@ -1,6 +1,7 @@
 import { definePolicy, parsePluginOptions, Stage, TaskPageIndex, type PghotPlugin } from '@pghot/core';
 import { getSampleHooks } from '@pghot/source-hwsample';
 import { z } from 'zod';
+import { ScoreRanker } from './rank.js';
 
 export const optionsSchema = z.strictObject({
   intervalMs: z.int().min(1).default(500),
@@ -81,6 +82,11 @@ export function armsPolicy(options: ArmsOptions = {}): PghotPlugin {
       let eL = new Float64Array(0);
       let score = new Float64Array(0);
       let hotAge = new Uint16Array(0);
+      // per round, reused: the scores before it, the pages with a score, which are in the top-K
+      let previous = new Float64Array(0);
+      let touched = new Uint32Array(0);
+      let inTop = new Uint8Array(0);
+      const ranker = new ScoreRanker();
       let slowSamples = 0;
       let next = o.intervalMs;
       let nextSecond = 1000;
@@ -97,6 +103,7 @@ export function armsPolicy(options: ArmsOptions = {}): PghotPlugin {
           pages = new TaskPageIndex(platform);
           const n = pages.size;
           [activity, eS, eL, score, hotAge, pfnOf] = [new Float64Array(n), new Float64Array(n), new Float64Array(n), new Float64Array(n), new Uint16Array(n), new Float64Array(n)];
+          [previous, touched, inTop] = [new Float64Array(n), new Uint32Array(n), new Uint8Array(n)];
         }
         if (index.length < b.length) index = new Float64Array(b.length);
         pages.ofPfns(b.pfn, b.length, index);
@@ -118,21 +125,22 @@ export function armsPolicy(options: ArmsOptions = {}): PghotPlugin {
         next = now + o.intervalMs;
         const [bs, bl] = detector.recency ? BIAS.recency : BIAS.history;
         const n = activity.length;
-        const previous = Float64Array.from(score);
-        const touched: number[] = [];
+        previous.set(score);
+        let touchedCount = 0;
         for (let g = 0; g < n; g++) {
           eS[g] = (1 - aS) * eS[g]! + aS * activity[g]!;
           eL[g] = (1 - aL) * eL[g]! + aL * activity[g]!;
           score[g] = bs * eS[g]! + bl * eL[g]!;
           activity[g] = 0;
-          if (score[g]! > 0) touched.push(g);
+          if (score[g]! > 0) touched[touchedCount++] = g;
         }
-        touched.sort((a, b) => score[b]! - score[a]! || a - b);
+        const ranked = ranker.rank(score, touched, touchedCount); // hottest first
         const cap = engine.memory!.capacity!;
         const fast = topology.topTierNodeIds;
         const k = fast.reduce((a, nid) => a + topology.node(nid)!.pages - cap.highWatermarkPages(nid), 0);
-        const inTop = new Uint8Array(n);
-        for (let i = 0; i < Math.min(k, touched.length); i++) inTop[touched[i]!] = 1;
+        const top = Math.max(0, Math.min(k, touchedCount));
+        inTop.fill(0);
+        for (let i = 0; i < top; i++) inTop[ranked[i]!] = 1;
         for (let g = 0; g < n; g++) hotAge[g] = inTop[g] === 1 ? Math.min(hotAge[g]! + 1, 65_535) : 0;
         // costs and latency gain from the machine
         const node = fast[0]!;
@@ -142,9 +150,9 @@ export function armsPolicy(options: ArmsOptions = {}): PghotPlugin {
         const dLat = platform.costs.accessLatencyNs(node, slowNode) - platform.costs.accessLatencyNs(node, node);
         pages.snapshot(pfnOf); // where each page is now: this round moves only pages it has looked up
         let budget = Math.floor((o.intervalMs * 1e6) / (2 * copyNs));
-        const coldFast = touched.filter((g) => inTop[g] === 0).reverse(); // coldest first
+        let cold = touchedCount; // the pages outside the top-K, ranked[top..cold), taken coldest first
         const promote: number[] = [];
-        for (const h of touched) {
+        for (const h of ranked) {
           if (budget <= 0 || inTop[h] === 0) break;
           const pfn = pfnOf[h]!;
           if (pfn < 0 || topology.isTopTierPfn(pfn) || hotAge[h]! <= 1 || score[h]! < previous[h]!) continue;
@@ -153,8 +161,8 @@ export function armsPolicy(options: ArmsOptions = {}): PghotPlugin {
             if (score[h]! * gain < 1.5 * copyNs) break;
           } else {
             let c = -1;
-            while (coldFast.length > 0) {
-              const cand = coldFast.shift()!;
+            while (cold > top) {
+              const cand = ranked[--cold]!;
               const cpfn = pfnOf[cand]!;
               if (cpfn >= 0 && topology.isTopTierPfn(cpfn)) {
                 c = cand;

@@ -27,6 +27,7 @@ import {
   type ScenarioFlags,
 } from './commands/simulate.js';
 import { defaultJobs } from './commands/workers.js';
+import { RunTimes } from './commands/run-times.js';
 import { queueConnection, runQueueWorker } from './commands/queue.js';
 import { resolveOutput, runSweep } from './commands/sweep.js';
 import { sweepSummary } from './sweep-summary.js';
@@ -216,7 +217,7 @@ export function createProgram(io: Io): Command {
       const overrides = parseSets(opts.set).tunables;
       const configUnderTest = { ...configFromFile(config, overrides, sources), recipe: { from: { file: config.filepath }, cwd: io.cwd, overrides, sources: opts.sources } };
       warnUnreadSources(io, configUnderTest.name, configUnderTest.plugins);
-      const [report] = await runConfigs(scenario, [configUnderTest], progress?.step, opts.jobs ?? defaultJobs(io.env));
+      const [report] = await runConfigs(scenario, [configUnderTest], progress?.step, opts.jobs ?? defaultJobs(io.env), undefined, RunTimes.open(io.env));
       progress?.done();
       emit(io, opts.output, format === 'json' ? `${reportJson(report)}\n` : `${runTable(report!, color, opts.wide)}\n`);
       emitHtml(io, html, { file: 'pghot run', kind: 'runs', runs: [report!] });
@@ -257,7 +258,7 @@ export function createProgram(io: Io): Command {
       const scenario = resolveScenario(flagsOf(opts), scenarioSource.extra, scenarioSource.filepath);
       for (const c of configs) warnUnreadSources(io, c.name, c.plugins);
       const progress = createProgress(io);
-      const reports = await runConfigs(scenario, configs, progress?.step, opts.jobs ?? defaultJobs(io.env));
+      const reports = await runConfigs(scenario, configs, progress?.step, opts.jobs ?? defaultJobs(io.env), undefined, RunTimes.open(io.env));
       progress?.done();
       emit(io, opts.output, format === 'json' ? `${reportJson(reports)}\n` : `${compareTable(reports, colorFor(io, opts), opts.wide)}\n`);
       emitHtml(io, html, { file: 'pghot compare', kind: 'runs', runs: reports });

@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configFromName, resolveScenario } from './commands/simulate.js';
+import { RunTimes } from './commands/run-times.js';
+import { BASELINE_LABEL, configFromName, resolveScenario, runConfigs } from './commands/simulate.js';
 import { runGroupsOnWorkers } from './commands/workers.js';
 import { runTestCli } from './test-cli.js';
 
@@ -41,6 +42,28 @@ describe('--jobs: configurations on worker threads', () => {
     });
     expect(finished).toEqual([...names, 'no-promotion baseline']);
     expect(reports!.map((r) => r.name)).toEqual(names);
+  }, 120_000);
+
+  it('with the times of an earlier run (even a serial one), starts the longest first; the results keep their order', async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'pghot-jobs-'));
+    const scenario = resolveScenario({ workload: 'phase-shift', set: SMALL_SETS }, {}, null);
+    const names = ['numab0', 'hemem', 'pghot'];
+    const configs = await Promise.all(names.map(async (name) => ({ ...(await configFromName(name, cwd, {})), recipe: { from: { name }, cwd, overrides: {}, sources: undefined } })));
+    const times = RunTimes.open({ XDG_CACHE_HOME: mkdtempSync(path.join(tmpdir(), 'pghot-cache-')) });
+    const serial = await runConfigs(scenario, configs, undefined, 1, undefined, times);
+    // the keys a worker thread's runs have: the serial run timed every one of them
+    const { machine: _machine, ...plain } = scenario;
+    const keyOf = (c: (typeof configs)[number] | null) => RunTimes.keyOf({ scenario: plain, config: c && { name: c.name, recipe: c.recipe } });
+    for (const c of [null, ...configs]) expect(times.get(keyOf(c)), c?.name ?? BASELINE_LABEL).toBeGreaterThan(0);
+    // times that turn the given order round: the baseline longest, then pghot, numab0, hemem
+    [null, configs[2]!, configs[0]!, configs[1]!].forEach((c, i) => times.set(keyOf(c), 1e9 * (4 - i)));
+    // one thread: the order the runs finish in is the order they started in
+    const finished: string[] = [];
+    const [reports] = await runGroupsOnWorkers([{ scenario, configs }], 1, (_index, _total, label, fraction) => {
+      if (fraction === 1) finished.push(label);
+    }, times);
+    expect(finished).toEqual([BASELINE_LABEL, 'pghot', 'numab0', 'hemem']);
+    expect(reports).toEqual(serial);
   }, 120_000);
 
   it('an error in a worker keeps its exit code and its one line', async () => {

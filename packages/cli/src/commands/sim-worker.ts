@@ -19,9 +19,10 @@ export default async function simulate(task: SimTask): Promise<SimTaskResult> {
     const scenario = { ...task.scenario, machine: buildMachine(task.scenario.machineSpec as never) };
     const onProgress = (fraction: number) => task.progress.postMessage(fraction);
     onProgress(0); // the run shows as going on from its start, not from its first report
-    if (task.config === null) return { baseline: summarizeBaseline(await runBaseline(simOptions(scenario, NO_PROMOTION, onProgress))) };
+    const start = performance.now();
+    if (task.config === null) return { baseline: summarizeBaseline(await runBaseline(simOptions(scenario, NO_PROMOTION, onProgress))), ms: performance.now() - start };
     const config = { ...(await rebuild(task.config.recipe)), name: task.config.name };
-    return { report: await runSimulation({ ...simOptions(scenario, config, onProgress), name: config.name, baseline: 'none' }) };
+    return { report: await runSimulation({ ...simOptions(scenario, config, onProgress), name: config.name, baseline: 'none' }), ms: performance.now() - start };
   } catch (e) {
     const err = e as Error & { code?: string };
     return { error: { message: err.message, kind: e instanceof ConfigError ? 'config' : e instanceof PghotError ? 'pghot' : 'other', code: err.code } };

@@ -14,6 +14,7 @@ import hwSampleSource from '@pghot/source-hwsample';
 import pteScanSource from '@pghot/source-ptescan';
 import { z } from 'zod';
 import type { StepProgress } from '../progress.js';
+import { RunTimes } from './run-times.js';
 import { runGroupsOnWorkers, type ScenarioGroup } from './workers.js';
 
 const llcSchema = z.strictObject({ sizeMiB: z.number().positive(), ways: z.int().min(1).max(64).optional(), hitNs: z.number().min(0).optional() });
@@ -282,28 +283,42 @@ export function simOptions(s: Scenario, c: ConfigUnderTest, onProgress?: (fracti
   };
 }
 
-/** Run each configuration on the scenario, sharing one no-promotion baseline (run 1 of N+1). */
+/**
+ * Run each configuration on the scenario, sharing one no-promotion baseline (run 1 of N+1). With
+ * `times`, each run's time is remembered, and on worker threads the longest start first.
+ */
 export async function runConfigs(
   s: Scenario,
   configs: readonly ConfigUnderTest[],
   progress?: StepProgress,
   jobs = 1,
   onReport?: (index: number, report: RunReport) => void,
+  times?: RunTimes,
 ): Promise<RunReport[]> {
-  if (jobs > 1 && fitsWorkers({ scenario: s, configs })) return (await runGroupsOnWorkers([{ scenario: s, configs, ...(onReport ? { onReport } : {}) }], jobs, progress))[0]!;
+  const group = { scenario: s, configs, ...(onReport ? { onReport } : {}) };
+  if (jobs > 1 && fitsWorkers(group)) return (await runGroupsOnWorkers([group], jobs, progress, times))[0]!;
+  // the key a worker thread's run has (runGroupsOnWorkers): a serial run teaches the parallel one
+  const { machine: _built, traceWorkload: _none, ...plain } = s;
+  const timed = async <T>(config: ConfigUnderTest | null, run: () => Promise<T>): Promise<T> => {
+    const start = performance.now();
+    const result = await run();
+    if (times && s.traceWorkload === undefined && (config === null || config.recipe)) times.set(RunTimes.keyOf({ scenario: plain, config: config && { name: config.name, recipe: config.recipe } }), performance.now() - start);
+    return result;
+  };
   const total = configs.length + 1;
   progress?.(0, total, BASELINE_LABEL, 0);
-  const baseline = summarizeBaseline(await runBaseline(simOptions(s, NO_PROMOTION, progress ? (f) => progress(0, total, BASELINE_LABEL, f) : undefined)));
+  const baseline = summarizeBaseline(await timed(null, () => runBaseline(simOptions(s, NO_PROMOTION, progress ? (f) => progress(0, total, BASELINE_LABEL, f) : undefined))));
   progress?.(0, total, BASELINE_LABEL, 1);
   const reports: RunReport[] = [];
   for (const [i, c] of configs.entries()) {
     progress?.(i + 1, total, c.name, 0);
     // built without the baseline, then given it: the same steps as on worker threads, so the same bytes
-    const report = await runSimulation({ ...simOptions(s, c, progress ? (f) => progress(i + 1, total, c.name, f) : undefined), name: c.name, baseline: 'none' });
+    const report = await timed(c, () => runSimulation({ ...simOptions(s, c, progress ? (f) => progress(i + 1, total, c.name, f) : undefined), name: c.name, baseline: 'none' }));
     reports.push(applyBaseline(report, baseline));
     onReport?.(i, reports[i]!);
     progress?.(i + 1, total, c.name, 1);
   }
+  times?.save();
   return reports;
 }
 

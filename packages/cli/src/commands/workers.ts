@@ -4,6 +4,7 @@ import { ConfigError, PghotError } from '@pghot/core';
 import { applyBaseline, type BaselineSummary, type RunReport } from '@pghot/sim';
 import { Piscina } from 'piscina';
 import type { StepProgress } from '../progress.js';
+import { longestFirst, RunTimes } from './run-times.js';
 import { BASELINE_LABEL, type ConfigRecipe, type ConfigUnderTest, type Scenario } from './simulate.js';
 
 /** What a worker thread needs for one simulation: plain data (a machine spec, not the machine; a recipe, not plugins). */
@@ -14,8 +15,10 @@ export interface SimTask {
   progress: MessagePort;
 }
 
-/** What comes back: a report without the baseline, or the baseline's summary; or an error that keeps its kind (its exit code). */
-export type SimTaskResult = { report: RunReport } | { baseline: BaselineSummary } | { error: { message: string; kind: 'config' | 'pghot' | 'other'; code: string | undefined } };
+/** What comes back: a report without the baseline, or the baseline's summary, and the run's time; or an error that keeps its kind (its exit code). */
+export type SimTaskResult =
+  | (({ report: RunReport } | { baseline: BaselineSummary }) & { ms: number })
+  | { error: { message: string; kind: 'config' | 'pghot' | 'other'; code: string | undefined } };
 
 /** The default for --jobs: PGHOT_JOBS, else every core. */
 export function defaultJobs(env: Record<string, string | undefined>): number {
@@ -73,16 +76,33 @@ export interface ScenarioGroup {
  * (piscina): one pool, so threads never wait for a group's slowest run and load the simulator once.
  * Each report is built without the baseline in its worker and given it here, as the serial path
  * does, so the bytes are the same however many threads ran them; each group's reports keep its
- * configurations' order.
+ * configurations' order. With `times`, runs start longest first (run-times.ts) and their times
+ * are remembered.
  */
-export async function runGroupsOnWorkers(groups: readonly ScenarioGroup[], jobs: number, progress?: StepProgress): Promise<RunReport[][]> {
+export async function runGroupsOnWorkers(groups: readonly ScenarioGroup[], jobs: number, progress?: StepProgress, times?: RunTimes): Promise<RunReport[][]> {
   const total = groups.reduce((n, g) => n + g.configs.length + 1, 0);
   const pool = createSimPool(Math.min(jobs, total));
-  const run = async (index: number, label: string, task: Omit<SimTask, 'progress'>): Promise<SimTaskResult> => {
-    const result = await pool.run(task, (fraction) => progress?.(index, total, label, fraction));
-    progress?.(index, total, label, 1);
-    if ('error' in result) rethrow(result.error);
-    return result;
+  /** A run to start: where it shows in the progress count, and where its result goes. */
+  interface Queued {
+    key: string;
+    start: () => void;
+  }
+  const queue: Queued[] = [];
+  const enqueue = (index: number, label: string, task: Omit<SimTask, 'progress'>): Promise<SimTaskResult> => {
+    let start!: () => void;
+    const result = new Promise<SimTaskResult>((resolve, reject) => {
+      start = () => {
+        pool.run(task, (fraction) => progress?.(index, total, label, fraction)).then(resolve, reject);
+      };
+    });
+    const key = times ? RunTimes.keyOf(task) : '';
+    queue.push({ key, start });
+    return result.then((r) => {
+      progress?.(index, total, label, 1);
+      if ('error' in r) rethrow(r.error);
+      times?.set(key, r.ms);
+      return r;
+    });
   };
   try {
     let first = 0; // the group's baseline's index in the progress count
@@ -90,18 +110,18 @@ export async function runGroupsOnWorkers(groups: readonly ScenarioGroup[], jobs:
       const { machine: _built, traceWorkload: _none, ...scenario } = g.scenario;
       const at = first;
       first += g.configs.length + 1;
-      // The pool runs tasks in the order given. A sweep (onReport) gives each group's baseline
-      // first, so each report can be written as soon as it is done. compare gives it last: a run
-      // with promotion off does less than any configuration, and the shortest task last leaves the
-      // least time with a thread idle at the end.
+      // Without known times, the pool runs tasks in the order given. A sweep (onReport) gives each
+      // group's baseline first, so each report can be written as soon as it is done. compare gives
+      // it last: a run with promotion off does less than any configuration, and the shortest task
+      // last leaves the least time with a thread idle at the end.
       const startBaseline = () => {
-        const summary = run(at, BASELINE_LABEL, { scenario, config: null }).then((r) => (r as { baseline: BaselineSummary }).baseline);
+        const summary = enqueue(at, BASELINE_LABEL, { scenario, config: null }).then((r) => (r as { baseline: BaselineSummary }).baseline);
         summary.catch(() => {}); // its failure reaches the caller through the runs that await it
         return summary;
       };
       let baseline = g.onReport ? startBaseline() : undefined;
       const reports = g.configs.map(async (c, i) => {
-        const result = await run(at + i + 1, c.name, { scenario, config: { name: c.name, recipe: c.recipe! } });
+        const result = await enqueue(at + i + 1, c.name, { scenario, config: { name: c.name, recipe: c.recipe! } });
         const report = applyBaseline((result as { report: RunReport }).report, await baseline!);
         g.onReport?.(i, report);
         return report;
@@ -109,9 +129,13 @@ export async function runGroupsOnWorkers(groups: readonly ScenarioGroup[], jobs:
       baseline ??= startBaseline();
       return Promise.all(reports);
     });
+    // a sweep keeps its order (each group's baseline first, so its reports are written early)
+    const ordered = times && !groups.some((g) => g.onReport) ? longestFirst(queue, (q) => times.get(q.key)) : queue;
+    for (const q of ordered) q.start();
     return await Promise.all(all);
   } finally {
     // the threads stop while the caller writes the results (the process still waits for them)
     pool.destroy().catch(() => {});
+    times?.save();
   }
 }

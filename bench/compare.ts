@@ -3,6 +3,8 @@
  * no-promotion baseline) one after the other (--jobs 1) and on a worker thread per core (the
  * default), side by side in one run, each through the built CLI as a user runs it. The outputs must be
  * the same bytes; the ratio is the speed-up. PGHOT_BENCH_COMPARE=0 skips it; PGHOT_BENCH_COMPARE_RUNS pairs (default 3, about 4 minutes on 2 cores).
+ * As for a user, the runs' times are remembered (~/.cache/pghot/run-times.json), so the threads
+ * start the longest runs first; the serial run's order does not change with them.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';

@@ -82,21 +82,13 @@ export interface ScenarioGroup {
 export async function runGroupsOnWorkers(groups: readonly ScenarioGroup[], jobs: number, progress?: StepProgress, times?: RunTimes): Promise<RunReport[][]> {
   const total = groups.reduce((n, g) => n + g.configs.length + 1, 0);
   const pool = createSimPool(Math.min(jobs, total));
-  /** A run to start: where it shows in the progress count, and where its result goes. */
-  interface Queued {
-    key: string;
-    start: () => void;
-  }
-  const queue: Queued[] = [];
+  // runs wait here until every one is known, then go to the pool in the order chosen below
+  const queue: { key: string; start: () => void }[] = [];
   const enqueue = (index: number, label: string, task: Omit<SimTask, 'progress'>): Promise<SimTaskResult> => {
-    let start!: () => void;
-    const result = new Promise<SimTaskResult>((resolve, reject) => {
-      start = () => {
-        pool.run(task, (fraction) => progress?.(index, total, label, fraction)).then(resolve, reject);
-      };
-    });
     const key = times ? RunTimes.keyOf(task) : '';
-    queue.push({ key, start });
+    const result = new Promise<SimTaskResult>((resolve, reject) => {
+      queue.push({ key, start: () => void pool.run(task, (fraction) => progress?.(index, total, label, fraction)).then(resolve, reject) });
+    });
     return result.then((r) => {
       progress?.(index, total, label, 1);
       if ('error' in r) rethrow(r.error);

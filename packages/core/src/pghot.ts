@@ -68,6 +68,9 @@ export interface SourceInfo {
 const HOT_BUFFER = 4096;
 /** Accesses per call of a record loop (see #record); the WebAssembly kernel's scratch holds as many. */
 const LOOP_CHUNK = KERNEL_BATCH;
+
+/** Whether `a` starts where the kernel's scratch array `scratch` does (a source filled it in place). */
+const inPlace = (a: Uint32Array | Float64Array, scratch: Uint32Array | Float64Array): boolean => a.buffer === scratch.buffer && a.byteOffset === scratch.byteOffset;
 /**
  * How many accesses the last record loop counted under its source. A module slot, not a property:
  * V8 needs no type feedback to store it, so the loops' optimized code never deopts at their exit.
@@ -441,12 +444,13 @@ export class Pghot {
     const t = this.tunables;
     // precision mode: an invalid nid records nothing and is not counted (pghot_nid_valid)
     if (this.#precise && !this.#nidValid(nid)) return (loopCounted = 0);
-    // a batch filled in recordBuffer() is in place already (then start is 0: it holds one chunk)
-    if (pfns !== k.pfn) k.pfn.set(pfns.subarray(start, end));
+    // a batch filled in recordBuffer() (or a view from its start) is in place already
+    const first = start === 0;
+    if (!(first && inPlace(pfns, k.pfn))) k.pfn.set(pfns.subarray(start, end));
     let f64 = false;
     if (typeof nows === 'number') k.now.fill(nows);
-    else if (nows === k.now) f64 = false;
-    else if (nows === k.nowF64) f64 = true;
+    else if (first && nows instanceof Uint32Array && inPlace(nows, k.now)) f64 = false;
+    else if (first && nows instanceof Float64Array && inPlace(nows, k.nowF64)) f64 = true;
     else if (nows instanceof Uint32Array) k.now.set(nows.subarray(start, end));
     else if (nows instanceof Float64Array) {
       // a same-type copy (set() across element types is slow); the record loops convert each time

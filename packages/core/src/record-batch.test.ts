@@ -199,7 +199,9 @@ describe('batches through the record loops against a plain model of the kernel r
             buf.pfn.set(pfns);
             const nows = nowKind === 'buffer-u32' ? buf.now : buf.nowF64;
             nows.set(times);
-            expect(p.recordAccesses(HF, buf.pfn, nid, nows, pfns.length)).toBe(want.recorded);
+            // the arrays themselves, or views of their first accesses
+            const view = list.length % 2 === 0;
+            expect(p.recordAccesses(HF, view ? buf.pfn.subarray(0, pfns.length) : buf.pfn, nid, view ? nows.subarray(0, pfns.length) : nows, pfns.length)).toBe(want.recorded);
           } else {
             const nows = nowKind === 'u32' ? Uint32Array.from(times) : nowKind === 'f64' ? Float64Array.from(times) : nowKind === 'array' ? times : times[0]!;
             expect(p.recordAccesses(HF, Uint32Array.from(pfns), nid, nows)).toBe(want.recorded);

@@ -15,29 +15,36 @@ export const policyLabel = (r: SweepResult['run']) => [r.policy, ...(r.sources ?
 
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
+/** The items by key, keys in first-seen order (Map.groupBy, which Node 20 lacks). */
+function groupBy<T, K>(items: readonly T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
+}
+
 /** The mean fast-tier hit ratio of the runs at each value of `tunable` (runs without it left out), by value. */
 export function hitRatioByValue(lines: readonly SweepResult[], tunable: string): { value: number; hitRatio: number; runs: number }[] {
-  const byValue = new Map<number, number[]>();
-  for (const l of lines) {
-    const v = l.run.tunables[tunable];
-    if (v !== undefined) byValue.set(v, [...(byValue.get(v) ?? []), l.report.fastTierHitRatio]);
-  }
-  return [...byValue.entries()].sort(([a], [b]) => a - b).map(([value, xs]) => ({ value, hitRatio: Number(mean(xs).toFixed(6)), runs: xs.length }));
+  const byValue = groupBy(
+    lines.filter((l) => l.run.tunables[tunable] !== undefined),
+    (l) => l.run.tunables[tunable]!,
+  );
+  return [...byValue.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([value, ls]) => ({ value, hitRatio: Number(mean(ls.map((l) => l.report.fastTierHitRatio)).toFixed(6)), runs: ls.length }));
 }
 
 /** The best configuration per machine and workload, and how much each tunable moves the hit ratio. */
 export function sweepSummary(lines: readonly SweepResult[]) {
-  const groups = new Map<string, SweepResult[]>();
-  for (const l of lines) {
-    const key = `${l.report.machine.name} / ${l.report.workload.name}`;
-    groups.set(key, [...(groups.get(key) ?? []), l]);
-  }
+  const groups = groupBy(lines, (l) => `${l.report.machine.name} / ${l.report.workload.name}`);
   const best = [...groups.entries()].map(([scenario, ls]) => {
     // by estimated time (as compare's *), over the seeds of each configuration
-    const byLabel = new Map<string, SweepResult[]>();
-    for (const l of ls) byLabel.set(runLabel(l.run), [...(byLabel.get(runLabel(l.run)) ?? []), l]);
-    const ranked = [...byLabel.entries()]
-      .map(([label, xs]) => ({ label, seeds: xs.length, timeMs: mean(xs.map((x) => x.report.estimatedTimeNs)) / 1e6, hitRatio: mean(xs.map((x) => x.report.fastTierHitRatio)) }))
+    const ranked = [...groupBy(ls, (l) => runLabel(l.run)).entries()]
+      .map(([label, xs]) => ({ label, timeMs: mean(xs.map((x) => x.report.estimatedTimeNs)) / 1e6, hitRatio: mean(xs.map((x) => x.report.fastTierHitRatio)) }))
       .sort((a, b) => a.timeMs - b.timeMs || a.label.localeCompare(b.label));
     return { scenario, best: ranked[0]!.label, timeMs: Number(ranked[0]!.timeMs.toFixed(1)), hitRatio: Number(ranked[0]!.hitRatio.toFixed(6)), configurations: ranked.length };
   });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunTimes } from './commands/run-times.js';
 import { BASELINE_LABEL, configFromName, resolveScenario, runConfigs } from './commands/simulate.js';
-import { runGroupsOnWorkers } from './commands/workers.js';
+import { runGroupsOnWorkers, simTask } from './commands/workers.js';
 import { runTestCli } from './test-cli.js';
 
 const SMALL_SETS = ['workload.accessesPerThread=3000000', 'workload.periodS=0.3', 'workload.footprintMiB=96'];
@@ -52,8 +52,7 @@ describe('--jobs: configurations on worker threads', () => {
     const times = RunTimes.open({ XDG_CACHE_HOME: mkdtempSync(path.join(tmpdir(), 'pghot-cache-')) });
     const serial = await runConfigs(scenario, configs, undefined, 1, undefined, times);
     // the keys a worker thread's runs have: the serial run timed every one of them
-    const { machine: _machine, ...plain } = scenario;
-    const keyOf = (c: (typeof configs)[number] | null) => RunTimes.keyOf({ scenario: plain, config: c && { name: c.name, recipe: c.recipe } });
+    const keyOf = (c: (typeof configs)[number] | null) => RunTimes.keyOf(simTask(scenario, c));
     for (const c of [null, ...configs]) expect(times.get(keyOf(c)), c?.name ?? BASELINE_LABEL).toBeGreaterThan(0);
     // times that turn the given order round: the baseline longest, then pghot, numab0, hemem
     [null, configs[2]!, configs[0]!, configs[1]!].forEach((c, i) => times.set(keyOf(c), 1e9 * (4 - i)));

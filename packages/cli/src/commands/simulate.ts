@@ -15,7 +15,7 @@ import pteScanSource from '@pghot/source-ptescan';
 import { z } from 'zod';
 import type { StepProgress } from '../progress.js';
 import { RunTimes } from './run-times.js';
-import { runGroupsOnWorkers, type ScenarioGroup } from './workers.js';
+import { runGroupsOnWorkers, simTask, type ScenarioGroup } from './workers.js';
 
 const llcSchema = z.strictObject({ sizeMiB: z.number().positive(), ways: z.int().min(1).max(64).optional(), hitNs: z.number().min(0).optional() });
 const simSectionSchema = z.strictObject({
@@ -297,12 +297,11 @@ export async function runConfigs(
 ): Promise<RunReport[]> {
   const group = { scenario: s, configs, ...(onReport ? { onReport } : {}) };
   if (jobs > 1 && fitsWorkers(group)) return (await runGroupsOnWorkers([group], jobs, progress, times))[0]!;
-  // the key a worker thread's run has (runGroupsOnWorkers): a serial run teaches the parallel one
-  const { machine: _built, traceWorkload: _none, ...plain } = s;
+  // under the key of the same run on a worker thread: a serial run teaches the parallel one
   const timed = async <T>(config: ConfigUnderTest | null, run: () => Promise<T>): Promise<T> => {
     const start = performance.now();
     const result = await run();
-    if (times && s.traceWorkload === undefined && (config === null || config.recipe)) times.set(RunTimes.keyOf({ scenario: plain, config: config && { name: config.name, recipe: config.recipe } }), performance.now() - start);
+    if (times && s.traceWorkload === undefined && (config === null || config.recipe)) times.set(RunTimes.keyOf(simTask(s, config)), performance.now() - start);
     return result;
   };
   const total = configs.length + 1;

@@ -15,6 +15,12 @@ export interface SimTask {
   progress: MessagePort;
 }
 
+/** A run as a worker thread takes it, and as run-times.ts keys it: the scenario without its built machine, the configuration's recipe. */
+export function simTask(s: Scenario, c: ConfigUnderTest | null): Omit<SimTask, 'progress'> {
+  const { machine: _built, traceWorkload: _none, ...scenario } = s;
+  return { scenario, config: c && { name: c.name, recipe: c.recipe! } };
+}
+
 /** What comes back: a report without the baseline, or the baseline's summary, and the run's time; or an error that keeps its kind (its exit code). */
 export type SimTaskResult =
   | (({ report: RunReport } | { baseline: BaselineSummary }) & { ms: number })
@@ -99,7 +105,6 @@ export async function runGroupsOnWorkers(groups: readonly ScenarioGroup[], jobs:
   try {
     let first = 0; // the group's baseline's index in the progress count
     const all = groups.map((g) => {
-      const { machine: _built, traceWorkload: _none, ...scenario } = g.scenario;
       const at = first;
       first += g.configs.length + 1;
       // Without known times, the pool runs tasks in the order given. A sweep (onReport) gives each
@@ -107,13 +112,13 @@ export async function runGroupsOnWorkers(groups: readonly ScenarioGroup[], jobs:
       // it last: a run with promotion off does less than any configuration, and the shortest task
       // last leaves the least time with a thread idle at the end.
       const startBaseline = () => {
-        const summary = enqueue(at, BASELINE_LABEL, { scenario, config: null }).then((r) => (r as { baseline: BaselineSummary }).baseline);
+        const summary = enqueue(at, BASELINE_LABEL, simTask(g.scenario, null)).then((r) => (r as { baseline: BaselineSummary }).baseline);
         summary.catch(() => {}); // its failure reaches the caller through the runs that await it
         return summary;
       };
       let baseline = g.onReport ? startBaseline() : undefined;
       const reports = g.configs.map(async (c, i) => {
-        const result = await enqueue(at + i + 1, c.name, { scenario, config: { name: c.name, recipe: c.recipe! } });
+        const result = await enqueue(at + i + 1, c.name, simTask(g.scenario, c));
         const report = applyBaseline((result as { report: RunReport }).report, await baseline!);
         g.onReport?.(i, report);
         return report;

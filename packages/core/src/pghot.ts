@@ -69,8 +69,14 @@ const HOT_BUFFER = 4096;
 /** Accesses per call of a record loop (see #record); the WebAssembly kernel's scratch holds as many. */
 const LOOP_CHUNK = KERNEL_BATCH;
 
-/** Whether `a` starts where the kernel's scratch array `scratch` does (a source filled it in place). */
-const inPlace = (a: Uint32Array | Float64Array, scratch: Uint32Array | Float64Array): boolean => a.buffer === scratch.buffer && a.byteOffset === scratch.byteOffset;
+/**
+ * Copy elements start..end-1 of `from` into the kernel's scratch array `to`, unless `from` is that
+ * array (or a view from its start): a batch a source filled in recordBuffer() is in place already.
+ */
+function copyIn<T extends Uint32Array | Float64Array>(from: T, to: T, start: number, end: number): void {
+  if (start === 0 && from.buffer === to.buffer && from.byteOffset === to.byteOffset) return;
+  to.set(from.subarray(start, end));
+}
 /**
  * How many accesses the last record loop counted under its source. A module slot, not a property:
  * V8 needs no type feedback to store it, so the loops' optimized code never deopts at their exit.
@@ -444,18 +450,14 @@ export class Pghot {
     const t = this.tunables;
     // precision mode: an invalid nid records nothing and is not counted (pghot_nid_valid)
     if (this.#precise && !this.#nidValid(nid)) return (loopCounted = 0);
-    // a batch filled in recordBuffer() (or a view from its start) is in place already
-    const first = start === 0;
-    if (!(first && inPlace(pfns, k.pfn))) k.pfn.set(pfns.subarray(start, end));
+    copyIn(pfns, k.pfn, start, end);
     let f64 = false;
     if (typeof nows === 'number') k.now.fill(nows);
-    else if (first && nows instanceof Uint32Array && inPlace(nows, k.now)) f64 = false;
-    else if (first && nows instanceof Float64Array && inPlace(nows, k.nowF64)) f64 = true;
-    else if (nows instanceof Uint32Array) k.now.set(nows.subarray(start, end));
+    else if (nows instanceof Uint32Array) copyIn(nows, k.now, start, end);
     else if (nows instanceof Float64Array) {
       // a same-type copy (set() across element types is slow); the record loops convert each time
       // as they read it, which measured as fast as a SIMD pass over the chunk first, or faster
-      k.nowF64.set(nows.subarray(start, end));
+      copyIn(nows, k.nowF64, start, end);
       f64 = true;
     } else {
       const now = k.now;

@@ -1,5 +1,7 @@
-/** True where a Uint32Array view of a double holds its low word first. */
+/** Where a Uint32Array view of a double holds its low and its high word (the platform's byte order). */
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+const LO = LITTLE_ENDIAN ? 0 : 1;
+const HI = 1 - LO;
 
 /**
  * Orders page indices by score, highest first, ties in index order: what
@@ -37,12 +39,11 @@ export class ScoreRanker {
     const bits = this.#bits;
     const words = this.#words;
     count.fill(0);
-    const [lo, hi] = LITTLE_ENDIAN ? [0, 1] : [1, 0];
     for (let i = 0; i < n; i++) {
       const g = pages[i]!;
       bits[0] = score[g]!;
-      const kLo = ~words[lo]! >>> 0;
-      const kHi = ~words[hi]! >>> 0;
+      const kLo = ~words[LO]! >>> 0;
+      const kHi = ~words[HI]! >>> 0;
       index[i] = g;
       key[2 * i] = kLo;
       key[2 * i + 1] = kHi;

@@ -295,6 +295,29 @@ describe('batches through the record loops against a plain model of the kernel r
     );
   });
 
+  it('the WebAssembly loop serves precision stores of 1 and 2 TiB of lower tier (records past 2^31 bytes of its memory); 4 TiB goes to JavaScript', () => {
+    const top = { id: 0, startPfn: 0, pages: 32_768, tier: 0, cpus: [0] };
+    const machine = (lowerPages: number) => createPghot({ mode: 'precision', topology: { nodes: [top, { id: 1, startPfn: 32_768, pages: lowerPages, tier: 1 }] } });
+    expect(machine(2 ** 28).accelerated).toBe(true);
+    expect(machine(2 ** 30).accelerated).toBe(false); // 4 GiB of records: past 32-bit addresses
+    // 2 TiB: one access in each of its 16,384 sections, in order, so the sections' records take
+    // the memory slot after slot up to 2 GiB and past it (one 4 KiB page of each is touched)
+    const p = machine(2 ** 29);
+    expect(p.accelerated).toBe(true);
+    const sections = 2 ** 29 / 32_768;
+    const pfns = Uint32Array.from({ length: sections }, (_, s) => 32_768 * (s + 1) + ((s * 7) % 32_768));
+    expect(p.recordAccesses(HF, pfns, 0, 100)).toBe(sections);
+    expect(p.storeBytes).toBe(2 ** 31);
+    const once = updatePrecisionRecord(0, 0, 100, 5000, 2, false) >>> 0;
+    for (const s of [0, 1, sections / 2, sections - 2, sections - 1]) {
+      expect(p.rawRecord(pfns[s]!)).toBe(once);
+      expect(p.rawRecord(pfns[s]! + 1)).toBe(0);
+    }
+    // the last section again, through the loop: its record at the top of the memory is read back
+    expect(p.recordAccesses(HF, pfns.subarray(sections - 1), 0, 200)).toBe(1);
+    expect(p.rawRecord(pfns[sections - 1]!)).toBe(updatePrecisionRecord(once, 0, 200, 5000, 2, false) >>> 0);
+  });
+
   it('recordBuffer: the kernel\'s own scratch (4096 accesses, the same arrays every call); any other batch is copied over it, and without the kernel the buffer records the same', () => {
     const accelerated = createPghot({ topology: TOPOLOGY, tunables: { freq_threshold: 2 } });
     const buf = accelerated.recordBuffer();

@@ -5,8 +5,12 @@ import { RECORD_WASM } from './record-wasm.js';
 
 /** Accesses per kernel call: the engine copies a batch's PFNs and times into the scratch arrays in chunks of this. */
 export const KERNEL_BATCH = 4096;
-/** Largest store the kernel takes (lower-tier pages × record size + tables); beyond it the engine stays in JavaScript. */
-const MAX_MEMORY = 1 << 30;
+/**
+ * Largest store the kernel takes (lower-tier pages × record size + tables): what 32-bit addresses
+ * reach, less the page the module starts with (a precision store of 1 TiB of lower tier is 1 GiB).
+ * Beyond it the engine stays in JavaScript.
+ */
+const MAX_MEMORY = 2 ** 32 - 65_536;
 
 /** The few WebAssembly APIs used here (Node has them; the ES lib typings do not declare them). */
 interface WasmMemory {
@@ -73,15 +77,20 @@ export class RecordKernel {
     const tables = layout.FREE + sections * 11 + 8;
     const total = Math.ceil(tables / 4096) * 4096 + lowerSections * PAGES_PER_SECTION * bytesPerRecord;
     if (total > MAX_MEMORY) return null;
-    return new RecordKernel(topology, total, bytesPerRecord, instance.exports, layout);
+    try {
+      // once: views made from its buffer stay valid
+      (instance.exports.memory as WasmMemory).grow(Math.ceil(total / 65_536));
+    } catch {
+      return null; // the address space or a memory limit refused it: the JavaScript store does without
+    }
+    return new RecordKernel(topology, bytesPerRecord, instance.exports, layout);
   }
 
-  private constructor(topology: Topology, total: number, bytesPerRecord: 1 | 4, exports: Record<string, unknown>, fixed: Layout) {
+  private constructor(topology: Topology, bytesPerRecord: 1 | 4, exports: Record<string, unknown>, fixed: Layout) {
     this.bytesPerRecord = bytesPerRecord;
     this.#memory = exports.memory as WasmMemory;
     this.#record = exports.record as RecordFn;
     this.#record32 = exports.record32 as Record32Fn;
-    this.#memory.grow(Math.ceil(total / 65_536)); // once: views made below stay valid
     const sections = topology.sectionNode.length;
     let at = fixed.FREE;
     const take = (bytes: number) => {

@@ -6,7 +6,7 @@ import { applyBaseline, type BaselineSummary, type RunReport } from '@pghot/sim'
 import type { Job } from 'bullmq';
 import type { StepProgress } from '../progress.js';
 import { BASELINE_LABEL } from './simulate.js';
-import { createSimPool, rethrow, type ScenarioGroup, type SimTask, type SimTaskResult } from './workers.js';
+import { createSimPool, rethrow, type ScenarioGroup, type SimTask, type SimTaskResult, simTask } from './workers.js';
 
 /** Every sweep's jobs go into this one queue: a worker serves whatever sweep is running. */
 export const QUEUE_NAME = 'pghot-sweep';
@@ -86,8 +86,8 @@ export async function runGroupsOnQueue(url: string, sweep: unknown, groups: read
     await Promise.race([Promise.all([queue.waitUntilReady(), events.waitUntilReady()]).catch(unreachable), failed]);
     state.ready = true;
     const all = groups.map(async (g) => {
-      const { machine: _built, traceWorkload, ...scenario } = g.scenario;
-      if (traceWorkload) throw new ConfigError('a trace workload cannot go on --queue: the workers on other hosts do not have the trace; run this sweep without --queue', { code: 'PGHOT_USAGE' });
+      if (g.scenario.traceWorkload) throw new ConfigError('a trace workload cannot go on --queue: the workers on other hosts do not have the trace; run this sweep without --queue', { code: 'PGHOT_USAGE' });
+      const { scenario } = simTask(g.scenario, null);
       const scenarioKey = `${sweepKey}-${hash(JSON.stringify(scenario))}`;
       const baselineId = `${scenarioKey}-baseline`;
       const baseline = submit(baselineId, `${BASELINE_LABEL} (${scenario.workload.name}, seed ${scenario.seed})`, { scenario, config: null }).then((r) => {
@@ -97,9 +97,11 @@ export async function runGroupsOnQueue(url: string, sweep: unknown, groups: read
       baseline.catch(() => {});
       await Promise.all(
         g.configs.map(async (c, i) => {
-          const { cwd: _here, ...recipe } = c.recipe!;
+          const task = simTask(g.scenario, c);
+          // a run's id leaves out the directory its plugins resolve from: each host has its own
+          const { cwd: _here, ...recipe } = task.config!.recipe;
           const jobId = `${scenarioKey}-${hash(JSON.stringify([c.name, recipe]))}`;
-          const result = await submit(jobId, c.name, { scenario, config: { name: c.name, recipe: c.recipe! } });
+          const result = await submit(jobId, c.name, task);
           if ('error' in result) rethrow(result.error);
           g.onReport?.(i, applyBaseline((result as { report: RunReport }).report, await baseline));
           await queue.remove(jobId);

@@ -97,6 +97,11 @@ export function readRows(file: string): BenchRow[] {
   return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as BenchRow);
 }
 
+/** A ratio to two decimals, or three where two would round it onto its bar (0.949 is not met). */
+function ratioText(ratio: number, bar: number): string {
+  return ratio.toFixed(2) === bar.toFixed(2) && ratio !== bar ? ratio.toFixed(3) : ratio.toFixed(2);
+}
+
 /** The table: each measure, ours, its reference, the ratio, the bar and whether it is met. */
 export function table(rows: readonly BenchRow[]): string {
   const lines = rows.map((r) => {
@@ -106,7 +111,7 @@ export function table(rows: readonly BenchRow[]): string {
       r.what,
       `${r.ts.toFixed(r.ts < 10 ? 2 : 1)} ${r.unit}`,
       r.c === null ? 'n/a (no gcc)' : `${r.c.toFixed(r.c < 10 ? 2 : 1)} ${r.unit}${r.against ? ` (${r.against})` : ' (C)'}`,
-      ratio === null ? 'n/a' : `${ratio.toFixed(2)}×`,
+      ratio === null ? 'n/a' : `${ratioText(ratio, r.bar)}×`,
       `≥ ${r.bar}×`,
       ratio === null ? '?' : ratio >= r.bar ? 'met' : 'NOT met',
     ];
